@@ -1,0 +1,61 @@
+"""The exceptions lazysignal raises, in one place.
+
+Each refines the built-in exception a caller would already catch (``ValueError``,
+``IndexError``, ``OSError``...), so ``except ValueError`` keeps working, and each
+message says what was expected, what was found, and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LazySignalError",
+    "AxisError",
+    "AxisIndexError",
+    "ShapeMismatchError",
+    "LazyAssignmentError",
+    "DtypeError",
+    "FileFormatError",
+    "UnknownFormatError",
+    "TruncatedFileError",
+    "ChunksError",
+]
+
+
+class LazySignalError(Exception):
+    """Base class of every error raised by lazysignal."""
+
+
+class AxisError(LazySignalError, ValueError):
+    """An axis was named or given in a way that matches no axis of the signal."""
+
+
+class AxisIndexError(LazySignalError, IndexError):
+    """An index or calibrated value lies outside an axis' range."""
+
+
+class ShapeMismatchError(LazySignalError, ValueError):
+    """Two operands' shapes cannot be broadcast together."""
+
+
+class LazyAssignmentError(LazySignalError, TypeError):
+    """Item assignment into a lazy (dask) array, which is immutable."""
+
+
+class DtypeError(LazySignalError, TypeError):
+    """A dtype conversion that cannot be done safely."""
+
+
+class FileFormatError(LazySignalError, OSError):
+    """A file's content does not match what its format requires."""
+
+
+class UnknownFormatError(LazySignalError, ValueError):
+    """No reader or writer is registered for a file's extension."""
+
+
+class TruncatedFileError(FileFormatError):
+    """A file is shorter than its header says."""
+
+
+class ChunksError(LazySignalError, ValueError):
+    """A ``chunks=`` argument that does not fit the data's shape."""
