@@ -1,0 +1,1 @@
+"""lazysignal benchmarks: ``python -m benchmarks [--quick] [--list] [NAME ...]``."""
