@@ -1,0 +1,444 @@
+"""The data path every binary format shares: an array stored frame after frame in one file.
+
+A binary detector file holds ``prod(navigation_shape)`` frames back to back, each frame
+optionally preceded by a fixed-size header. :func:`file_array` turns such a file into a
+dask array whose every task reads only its own chunk:
+
+* ``distributed=True``: the task holds a small :class:`FileLayout` (path, offset, shape,
+  dtype, header size) and the chunk's block index, opens the file, and ``os.preadv``'s the
+  bytes it needs into a fresh buffer. Nothing in the graph is bigger than a few hundred
+  bytes, so it pickles small and runs on any ``dask.distributed`` worker that sees the path.
+* ``distributed=False``: the task maps the part of the file holding its chunk with
+  :class:`numpy.memmap` and copies its chunk out. We never hand a whole ``np.memmap`` to
+  ``da.from_array``: since dask 2024.12 that copies the whole file into memory.
+
+The graph is one :class:`dask.blockwise.Blockwise` layer built by ``da.map_blocks`` over
+block indices, so it stays compact whatever the number of chunks.
+:func:`read_file_array` is the eager twin: one read straight into the result.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from dask.array.core import normalize_chunks
+
+from ..errors import ChunksError, FileFormatError, TruncatedFileError
+
+__all__ = ["FileLayout", "file_array", "read_file_array", "normalize_file_chunks"]
+
+# Cost model used to pick how a block is read: one pread costs about this much
+# (syscall + Python loop), and bytes move from the page cache at about this rate.
+_READ_OVERHEAD_S = 20e-6
+_BYTES_PER_S = 4e9
+# A read that needs a copy afterwards (headers to strip, a frame to slice) never uses a
+# scratch buffer larger than this, so memory stays bounded by the chunk, not the file.
+_MAX_SCRATCH = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """Where an array's elements sit in a file.
+
+    Element ``(n..., f...)`` (navigation index ``n``, frame index ``f``) is at byte
+    ``offset + frame_header + ravel(n) * frame_stride + ravel(f) * itemsize``
+    with ``frame_stride = frame_header + prod(frame_shape) * itemsize``.
+
+    Examples
+    --------
+    >>> lay = FileLayout("x.bin", shape=(2, 3, 4), dtype="<u2", frame_header=8)
+    >>> lay.frame_stride, lay.nbytes_needed
+    (32, 64)
+    """
+
+    path: str
+    shape: tuple[int, ...]
+    dtype: Any
+    offset: int = 0
+    frame_header: int = 0
+    frame_ndim: int = 2
+    pad: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", os.fspath(self.path))
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        fnd = min(int(self.frame_ndim), len(self.shape))
+        object.__setattr__(self, "frame_ndim", fnd)
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        return self.shape[len(self.shape) - self.frame_ndim :]
+
+    @property
+    def nav_shape(self) -> tuple[int, ...]:
+        return self.shape[: len(self.shape) - self.frame_ndim]
+
+    @property
+    def frame_bytes(self) -> int:
+        return math.prod(self.frame_shape) * self.dtype.itemsize
+
+    @property
+    def frame_stride(self) -> int:
+        return self.frame_header + self.frame_bytes
+
+    @property
+    def nbytes_needed(self) -> int:
+        """File size the layout needs: ``offset`` plus every frame with its header."""
+        return self.offset + math.prod(self.nav_shape) * self.frame_stride
+
+    @property
+    def byte_strides(self) -> tuple[int, ...]:
+        """Byte distance between neighbours along each axis, in the file."""
+        item = self.dtype.itemsize
+        frame = [item] * self.frame_ndim
+        for i in range(self.frame_ndim - 2, -1, -1):
+            frame[i] = frame[i + 1] * self.frame_shape[i + 1]
+        nav = [self.frame_stride] * len(self.nav_shape)
+        for i in range(len(nav) - 2, -1, -1):
+            nav[i] = nav[i + 1] * self.nav_shape[i + 1]
+        return tuple(nav + frame)
+
+    @property
+    def first_byte(self) -> int:
+        return self.offset + self.frame_header
+
+    def check_size(self) -> None:
+        """Raise :class:`TruncatedFileError` when the file is shorter than the layout."""
+        try:
+            found = os.path.getsize(self.path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"No such file: {self.path!r}") from None
+        need = self.nbytes_needed
+        if found < need and not self.pad:
+            raise TruncatedFileError(
+                f"{self.path!r} is truncated: its header describes {self.shape} "
+                f"{self.dtype} ({need} bytes from the start of the file) but the file has "
+                f"{found} bytes. Pass pad=True to read the missing part as zeros."
+            )
+
+    # -- reading one block ---------------------------------------------------------
+
+    def read_block(self, starts: tuple[int, ...], stops: tuple[int, ...], *, mmap: bool) -> np.ndarray:
+        """Read ``array[starts:stops]`` (per axis) into a new C-contiguous array."""
+        lengths = tuple(b - a for a, b in zip(starts, stops))
+        out = np.empty(lengths, dtype=self.dtype)
+        if out.size == 0:
+            return out
+        strides = self.byte_strides
+        base = self.first_byte + sum(a * s for a, s in zip(starts, strides))
+        if mmap:
+            end = base + _span(lengths, strides, self.dtype.itemsize)
+            if end <= os.path.getsize(self.path):
+                _copy_from_map(self.path, out, base, end, strides)
+                return out
+            # Past the end of a truncated file (pad=True): a map cannot cover that part.
+        level, direct = _plan(lengths, self.shape, strides, self.dtype.itemsize)
+        span = _span(lengths[level:], strides[level:], self.dtype.itemsize)
+        reader = _PreadReader(self)
+        try:
+            for outer in product(*(range(n) for n in lengths[:level])):
+                pos = base + sum(i * s for i, s in zip(outer, strides))
+                target = out[outer + (Ellipsis,)]
+                if direct:
+                    reader.read_into(target.reshape(-1).view(np.uint8), pos)
+                else:
+                    scratch = np.empty(span, dtype=np.uint8)
+                    reader.read_into(scratch, pos)
+                    target[...] = np.ndarray(
+                        lengths[level:], dtype=self.dtype, buffer=scratch, strides=strides[level:]
+                    )
+        finally:
+            reader.close()
+        return out
+
+
+def _span(lengths, strides, itemsize) -> int:
+    """Bytes from the first to the end of the last element of a strided region."""
+    return sum((n - 1) * s for n, s in zip(lengths, strides)) + itemsize
+
+
+def _plan(lengths, shape, strides, itemsize) -> tuple[int, bool]:
+    """Choose the axis ``level`` below which one read covers a whole sub-block.
+
+    Returns ``(level, direct)``: one read per index over the axes before ``level``;
+    ``direct`` when those bytes are exactly the sub-block (read straight into the result).
+    Among the levels, the cheapest by a simple cost model (reads x overhead + bytes /
+    bandwidth, plus a copy when not direct) whose scratch buffer stays bounded.
+    """
+    ndim = len(lengths)
+    needed = math.prod(lengths) * itemsize
+    best = None
+    for level in range(ndim + 1):
+        sub = lengths[level:]
+        span = _span(sub, strides[level:], itemsize) if sub else itemsize
+        # C-contiguous sub-block: every stride is the product of the later lengths.
+        contiguous = True
+        expect = itemsize
+        for n, s in zip(reversed(sub), reversed(strides[level:])):
+            if n > 1 and s != expect:
+                contiguous = False
+                break
+            expect *= n
+        n_reads = math.prod(lengths[:level])
+        if not contiguous and span > max(_MAX_SCRATCH, 0) and level < ndim:
+            continue
+        cost = n_reads * (_READ_OVERHEAD_S + span / _BYTES_PER_S)
+        if not contiguous:
+            cost += needed / _BYTES_PER_S  # the copy out of the scratch buffer
+        if best is None or cost < best[0]:
+            best = (cost, level, contiguous)
+    assert best is not None
+    return best[1], best[2]
+
+
+class _PreadReader:
+    """Reads byte ranges with ``os.preadv``; zero-fills past the end when padding."""
+
+    def __init__(self, layout: FileLayout):
+        self.layout = layout
+        self.fd = os.open(layout.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+
+    def read_into(self, buf: np.ndarray, pos: int) -> None:
+        view = memoryview(buf)
+        done = 0
+        total = len(view)
+        while done < total:
+            # preadv may return less than asked (Linux caps one call near 2 GiB).
+            n = os.preadv(self.fd, [view[done:]], pos + done)
+            if n == 0:
+                break
+            done += n
+        if done < total:
+            if not self.layout.pad:
+                raise TruncatedFileError(
+                    f"{self.layout.path!r} ended at byte {pos + done} while reading "
+                    f"{total} bytes from {pos}: the file shrank after it was opened, or is "
+                    "truncated. Pass pad=True to read the missing part as zeros."
+                )
+            buf[done:] = 0
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _copy_from_map(path: str, out: np.ndarray, start: int, end: int, strides) -> None:
+    """Copy a strided region ``[start, end)`` of a file into ``out`` through a memory map.
+
+    Only the region's pages are mapped, and the map is dropped on return, so resident
+    memory stays bounded by the chunk rather than the file.
+    """
+    mm = np.memmap(path, dtype=np.uint8, mode="r", offset=start, shape=(end - start,))
+    out[...] = np.ndarray(out.shape, dtype=out.dtype, buffer=mm, strides=strides)
+    del mm
+
+
+class _BlockReader:
+    """The callable every task runs: block index -> that block's data.
+
+    Holds only the layout, the chunk boundaries and the mode, so the graph pickles small.
+    """
+
+    def __init__(self, layout: FileLayout, chunks: tuple[tuple[int, ...], ...], mmap: bool):
+        self.layout = layout
+        self.bounds = tuple(tuple(np.cumsum((0,) + c).tolist()) for c in chunks)
+        self.mmap = mmap
+
+    def __call__(self, block_id: tuple[int, ...] | None = None) -> np.ndarray:
+        assert block_id is not None
+        starts = tuple(b[i] for b, i in zip(self.bounds, block_id))
+        stops = tuple(b[i + 1] for b, i in zip(self.bounds, block_id))
+        return self.layout.read_block(starts, stops, mmap=self.mmap)
+
+    def __reduce__(self):
+        chunks = tuple(tuple(np.diff(b).tolist()) for b in self.bounds)
+        return (_BlockReader, (self.layout, chunks, self.mmap))
+
+
+def normalize_file_chunks(chunks, shape, dtype, frame_ndim: int = 2, path: str = "") -> tuple[tuple[int, ...], ...]:
+    """Normalize ``chunks=`` like dask does; ``"auto"`` keeps frames whole.
+
+    A dict names axes by position; missing axes are whole (``-1``) for frame axes and
+    ``"auto"`` for navigation axes. Raises :class:`ChunksError` for chunks that do not
+    fit ``shape``.
+
+    Examples
+    --------
+    >>> normalize_file_chunks((1, 1, 72, 72), (2, 2, 144, 144), "u2")
+    ((1, 1), (1, 1), (72, 72), (72, 72))
+    >>> normalize_file_chunks("auto", (4, 8, 8), "u2")
+    ((4,), (8,), (8,))
+    """
+    shape = tuple(int(s) for s in shape)
+    ndim = len(shape)
+    frame_ndim = min(frame_ndim, ndim)
+    where = f" for {path!r}" if path else ""
+
+    def fail(why: str) -> ChunksError:
+        return ChunksError(
+            f"chunks={chunks!r} does not fit the array{where} of shape {shape}: {why}. "
+            "Give one entry per axis (an int, -1 for the whole axis, 'auto', or a tuple of "
+            "block sizes summing to the axis length), a dict {axis: size}, or 'auto'."
+        )
+
+    default = ["auto"] * (ndim - frame_ndim) + [-1] * frame_ndim
+    if chunks is None or (isinstance(chunks, str) and chunks == "auto"):
+        spec: Any = tuple(default)
+    elif isinstance(chunks, dict):
+        spec = list(default)
+        for k, v in chunks.items():
+            if not isinstance(k, (int, np.integer)) or not -ndim <= k < ndim:
+                raise fail(f"axis {k!r} does not exist")
+            spec[k] = v
+        spec = tuple(spec)
+    elif isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        spec = (int(chunks),) * ndim
+    elif isinstance(chunks, (tuple, list)):
+        if len(chunks) != ndim:
+            raise fail(f"{len(chunks)} entries for {ndim} axes")
+        spec = tuple(chunks)
+    else:
+        raise fail("unrecognised chunks specification")
+    for entry, n in zip(spec, shape):
+        if entry is None or entry == -1 or (isinstance(entry, str) and entry == "auto"):
+            continue
+        if isinstance(entry, bool):
+            raise fail(f"{entry!r} is not a chunk size")
+        if isinstance(entry, (int, np.integer)):
+            if entry <= 0 and n > 0:
+                raise fail(f"chunk size {entry} is not positive")
+        elif isinstance(entry, (tuple, list)):
+            if any((not isinstance(e, (int, np.integer))) or e < 0 for e in entry) or sum(entry) != n:
+                raise fail(f"blocks {tuple(entry)} do not sum to the axis length {n}")
+        else:
+            raise fail(f"{entry!r} is not a chunk size")
+    try:
+        return normalize_chunks(spec, shape=shape, dtype=np.dtype(dtype))
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise fail(str(exc)) from None
+
+
+def file_array(
+    path: str | os.PathLike,
+    *,
+    shape: tuple[int, ...],
+    dtype: Any,
+    offset: int = 0,
+    frame_header: int = 0,
+    frame_ndim: int = 2,
+    chunks: Any = "auto",
+    distributed: bool = True,
+    pad: bool = False,
+) -> da.Array:
+    """A lazy dask array over an array stored frame by frame in a file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    shape
+        Full numpy shape ``(*navigation, *frame)``; a frame is the last ``frame_ndim`` axes.
+    dtype
+        Element type, with its byte order (``"<u2"``, ``">f4"``...).
+    offset
+        Byte position of the first frame (of its header when ``frame_header > 0``).
+    frame_header
+        Bytes before every frame's pixels (blockfile, MIB); they are skipped.
+    frame_ndim
+        Number of trailing axes that form a frame.
+    chunks
+        As dask's ``normalize_chunks``: a tuple, an int, a dict or ``"auto"`` (frames kept
+        whole, navigation chunked to dask's ``array.chunk-size``). Honoured exactly.
+    distributed
+        True: each task reads its chunk with ``os.preadv`` (picklable, works on a
+        ``dask.distributed`` cluster). False: each task memory-maps its own chunk.
+    pad
+        Read the part past the end of a truncated file as zeros instead of raising
+        :class:`~lazysignal.errors.TruncatedFileError`.
+
+    Returns
+    -------
+    dask.array.Array
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> data = np.arange(2 * 3 * 4 * 5, dtype="<u2").reshape(2, 3, 4, 5)
+    >>> path = os.path.join(tempfile.mkdtemp(), "frames.bin")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"HEADER" + data.tobytes())
+    >>> arr = file_array(path, shape=(2, 3, 4, 5), dtype="<u2", offset=6, chunks=(1, 2, 2, 5))
+    >>> arr.chunks
+    ((1, 1), (2, 1), (2, 2), (5,))
+    >>> bool((arr.compute() == data).all())
+    True
+    """
+    layout = FileLayout(
+        path, shape=tuple(shape), dtype=dtype, offset=int(offset),
+        frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
+    )
+    if layout.offset < 0 or layout.frame_header < 0:
+        raise FileFormatError(
+            f"{layout.path!r}: offset ({offset}) and frame_header ({frame_header}) must be >= 0."
+        )
+    layout.check_size()
+    norm = normalize_file_chunks(chunks, layout.shape, layout.dtype, layout.frame_ndim, layout.path)
+    reader = _BlockReader(layout, norm, mmap=not distributed)
+    name = "read-" + ("pread" if distributed else "memmap") + "-" + _token(layout, norm, distributed)
+    return da.map_blocks(
+        reader,
+        chunks=norm,
+        dtype=layout.dtype,
+        meta=np.empty((0,) * len(layout.shape), dtype=layout.dtype),
+        name=name,
+    )
+
+
+def _token(layout: FileLayout, chunks, distributed: bool) -> str:
+    from dask.base import tokenize
+
+    try:
+        stat = os.stat(layout.path)
+        # The file's identity and modification time: a rewritten file gets a new key.
+        ident = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        ident = None
+    return tokenize(layout, chunks, distributed, ident)
+
+
+def read_file_array(
+    path: str | os.PathLike,
+    *,
+    shape: tuple[int, ...],
+    dtype: Any,
+    offset: int = 0,
+    frame_header: int = 0,
+    frame_ndim: int = 2,
+    pad: bool = False,
+) -> np.ndarray:
+    """Read the whole array eagerly into memory (the twin of :func:`file_array`).
+
+    Without frame headers this is a single read straight into the result.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.bin")
+    >>> np.arange(12, dtype="<f4").tofile(path)
+    >>> read_file_array(path, shape=(3, 4), dtype="<f4")[2]
+    array([ 8.,  9., 10., 11.], dtype=float32)
+    """
+    layout = FileLayout(
+        path, shape=tuple(shape), dtype=dtype, offset=int(offset),
+        frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
+    )
+    layout.check_size()
+    return layout.read_block((0,) * len(layout.shape), layout.shape, mmap=False)
