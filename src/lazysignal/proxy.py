@@ -242,6 +242,20 @@ class LazyReadData:
         with self._state_lock:
             return self._release_locked()
 
+    def _claim_preload(self) -> bool:
+        """Mark a load as started for a preloader; ``False`` if one already was."""
+        with self._state_lock:
+            if self._loading:
+                return False
+            self._loading = True
+            return True
+
+    def _unclaim_preload(self) -> None:
+        """Undo a preload that was cancelled or is no longer wanted: drop what it loaded."""
+        with self._state_lock:
+            if not self._release_locked() and self._data is _UNLOADED:
+                self._loading = False
+
     def _release_locked(self) -> bool:
         if self.filename is None or self._data is _UNLOADED:
             return False
@@ -460,10 +474,18 @@ del _name, _op, _iop, _symbol, _prefix, _fn, _reflected, _inplace, _sym, _method
 _ITERATOR_IDS = itertools.count()
 
 
-def _shutdown(pool: ThreadPoolExecutor, prefix: str) -> None:
-    """Stop a pool's threads; waits for loads in progress unless called from one of them."""
+def _shutdown(pool: ThreadPoolExecutor, prefix: str, ahead: deque) -> None:
+    """Stop a pool's threads and undo the preloads of items never handed out.
+
+    Waits for loads in progress, unless called from one of the pool's threads
+    (a garbage collection there), which cannot join itself.
+    """
     in_pool = threading.current_thread().name.startswith(prefix)
     pool.shutdown(wait=not in_pool, cancel_futures=True)
+    while ahead:
+        _, item, future = ahead.popleft()
+        if future is not None:
+            item._unclaim_preload()
 
 
 class PreloadIterator:
@@ -520,7 +542,7 @@ class PreloadIterator:
             self._prefix = f"lazysignal-preload-{next(_ITERATOR_IDS)}"
             self._pool = ThreadPoolExecutor(max_workers=npreload, thread_name_prefix=self._prefix)
             # Runs on close() or garbage collection; holds the pool, not self.
-            self._finalizer = weakref.finalize(self, _shutdown, self._pool, self._prefix)
+            self._finalizer = weakref.finalize(self, _shutdown, self._pool, self._prefix, self._ahead)
         self._fill()
 
     def __iter__(self) -> "PreloadIterator":
@@ -563,7 +585,7 @@ class PreloadIterator:
             index = self._index
             self._index += 1
             future = None
-            if isinstance(item, LazyReadData) and not item.preloading():
+            if isinstance(item, LazyReadData) and item._claim_preload():
                 future = self._pool.submit(item._load, f"preloading item {index} of a PreloadIterator")
             self._ahead.append((index, item, future))
 
@@ -573,13 +595,10 @@ class PreloadIterator:
         Items preloaded but never handed out release their data. Safe to call
         more than once.
         """
-        ahead, self._ahead = self._ahead, deque()
         self._source = None
         if self._finalizer is not None:
-            self._finalizer()  # shuts the pool down (once)
-        for _, item, future in ahead:
-            if future is not None and not future.cancelled():
-                item.release()
+            self._finalizer()  # runs once: shuts the pool down, undoes unused preloads
+        self._ahead.clear()
 
     def __enter__(self) -> "PreloadIterator":
         return self

@@ -31,7 +31,7 @@ from dask.array.core import normalize_chunks
 
 from ..errors import ChunksError, FileFormatError, TruncatedFileError
 
-__all__ = ["FileLayout", "file_array", "read_file_array", "normalize_file_chunks"]
+__all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
 
 # Cost model used to pick how a block is read: one pread costs about this much
 # (syscall + Python loop), and bytes move from the page cache at about this rate.
@@ -158,6 +158,38 @@ class FileLayout:
             reader.close()
         return out
 
+
+    def write_block(self, starts: tuple[int, ...], values: np.ndarray) -> None:
+        """Write ``values`` at ``array[starts:starts + values.shape]`` in the file.
+
+        Only the elements' bytes are written (frame headers and gaps are left alone), one
+        ``pwrite`` per contiguous run.
+        """
+        values = np.ascontiguousarray(values, dtype=self.dtype)
+        if values.size == 0:
+            return
+        strides = self.byte_strides
+        item = self.dtype.itemsize
+        lengths = values.shape
+        # The outermost level from which the sub-block is one contiguous run of the file.
+        level = len(lengths)
+        expect = item
+        for axis in range(len(lengths) - 1, -1, -1):
+            if lengths[axis] > 1 and strides[axis] != expect:
+                break
+            expect *= lengths[axis]
+            level = axis
+        base = self.first_byte + sum(a * s for a, s in zip(starts, strides))
+        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        try:
+            for outer in product(*(range(n) for n in lengths[:level])):
+                pos = base + sum(i * s for i, s in zip(outer, strides))
+                buf = memoryview(values[outer + (Ellipsis,)].reshape(-1).view(np.uint8))
+                done = 0
+                while done < len(buf):
+                    done += os.pwrite(fd, buf[done:], pos + done)
+        finally:
+            os.close(fd)
 
 def _span(lengths, strides, itemsize) -> int:
     """Bytes from the first to the end of the last element of a strided region."""
@@ -442,3 +474,59 @@ def read_file_array(
     )
     layout.check_size()
     return layout.read_block((0,) * len(layout.shape), layout.shape, mmap=False)
+
+
+class _FileTarget:
+    """A ``da.store`` target writing each block in place with ``pwrite`` (picklable)."""
+
+    def __init__(self, layout: FileLayout):
+        self.layout = layout
+        self.shape = layout.shape
+        self.dtype = layout.dtype
+        self.ndim = len(layout.shape)
+
+    def __setitem__(self, key, value) -> None:
+        if not isinstance(key, tuple):
+            key = (key,)
+        starts = tuple(k.indices(n)[0] for k, n in zip(key, self.shape))
+        self.layout.write_block(starts, np.asarray(value))
+
+
+def write_file_array(
+    path: str | os.PathLike,
+    data: Any,
+    *,
+    offset: int = 0,
+    frame_header: int = 0,
+    frame_ndim: int = 2,
+) -> None:
+    """Write a numpy or dask array into an existing file, frame by frame, in place.
+
+    The file must exist (the caller writes the file's own header first); it grows as
+    needed. Frame headers are not written: their bytes are left as they are (zeros in
+    a fresh file). Dask data is written block by block (``da.store``), never computed
+    whole, so saving a lazy array needs memory for a few chunks only.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.bin")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"HEAD")
+    >>> data = da.arange(24, dtype="<u2", chunks=5).reshape(2, 3, 4)
+    >>> write_file_array(path, data, offset=4)
+    >>> read_file_array(path, shape=(2, 3, 4), dtype="<u2", offset=4)[1, 2]
+    array([20, 21, 22, 23], dtype=uint16)
+    """
+    layout = FileLayout(
+        path, shape=tuple(data.shape), dtype=data.dtype, offset=int(offset),
+        frame_header=int(frame_header), frame_ndim=frame_ndim,
+    )
+    with open(layout.path, "r+b") as f:
+        if os.fstat(f.fileno()).st_size < layout.nbytes_needed:
+            f.truncate(layout.nbytes_needed)
+    if isinstance(data, da.Array):
+        da.store(data, _FileTarget(layout), lock=False)
+    else:
+        layout.write_block((0,) * data.ndim, np.asarray(data))

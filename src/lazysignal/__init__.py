@@ -1,0 +1,18 @@
+"""lazysignal: lazy, chunked analysis of multidimensional signals larger than memory.
+
+Examples
+--------
+>>> import numpy as np
+>>> import lazysignal as ls
+>>> s = ls.signals.Signal1D(np.random.default_rng(0).random((64, 64, 256))).as_lazy()
+>>> s.sum(axis="navigation").compute().data.shape
+(256,)
+"""
+
+from . import signals
+from .preferences import preferences
+from .stacking import stack
+
+__version__ = "0.1.0"
+
+__all__ = ["signals", "stack", "preferences", "__version__"]

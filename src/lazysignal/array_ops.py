@@ -1,0 +1,121 @@
+"""Array-level operations shared by the eager (numpy) and lazy (dask) paths.
+
+Nothing here knows about signals or axes: signal methods translate axes into numpy axis
+numbers, call these functions, and rebuild the axes. Each function takes a numpy or a dask
+array and returns the same kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dask.array as da
+import numpy as np
+import scipy.integrate
+
+__all__ = [
+    "is_lazy",
+    "array_module",
+    "reduce",
+    "arg_reduce",
+    "integrate_simpson",
+    "gradient",
+    "align_for_broadcast",
+]
+
+
+def is_lazy(data) -> bool:
+    """Whether ``data`` is a dask array.
+
+    Examples
+    --------
+    >>> is_lazy(np.zeros(3)), is_lazy(da.zeros(3))
+    (False, True)
+    """
+    return isinstance(data, da.Array)
+
+
+def array_module(data):
+    """``dask.array`` for dask arrays, ``numpy`` otherwise."""
+    return da if is_lazy(data) else np
+
+
+#: Reductions by name; each accepts ``axis=tuple``.
+REDUCTIONS = ("sum", "mean", "max", "min", "std", "var",
+              "nansum", "nanmean", "nanmax", "nanmin", "nanstd", "nanvar")
+
+
+def reduce(name: str, data, axes: tuple[int, ...], *, dtype=None):
+    """Apply the reduction ``name`` (one of :data:`REDUCTIONS`) over numpy ``axes``.
+
+    Examples
+    --------
+    >>> reduce("sum", np.ones((2, 3)), (1,))
+    array([3., 3.])
+    """
+    if name not in REDUCTIONS:
+        raise ValueError(f"Unknown reduction {name!r}; known: {', '.join(REDUCTIONS)}.")
+    func = getattr(array_module(data), name)
+    kwargs = {"dtype": dtype} if dtype is not None and name in ("sum", "nansum", "mean", "nanmean") else {}
+    return func(data, axis=axes, **kwargs)
+
+
+def arg_reduce(name: str, data, axis: int):
+    """``argmax``/``argmin`` (or nan- forms) along one numpy axis."""
+    return getattr(array_module(data), name)(data, axis=axis)
+
+
+def integrate_simpson(data, axis: int, x: np.ndarray):
+    """Simpson's rule along ``axis`` with sample positions ``x``, equal to scipy's.
+
+    Simpson's rule is linear in the samples, so it is a weighted sum: the weights are
+    scipy's result on the identity matrix. A weighted sum is one streaming pass on dask.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 11)
+    >>> float(integrate_simpson(x**2, 0, x)) == float(scipy.integrate.simpson(x**2, x=x))
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    weights = scipy.integrate.simpson(np.eye(x.size), x=x, axis=-1)
+    moved = array_module(data).moveaxis(data, axis, -1)
+    return moved @ weights.astype(np.result_type(data.dtype, np.float64))
+
+
+def gradient(data, axis: int, coordinates: np.ndarray, order: int = 1):
+    """``order`` successive :func:`numpy.gradient` along ``axis`` against ``coordinates``."""
+
+    def _grad(block):
+        for _ in range(order):
+            block = np.gradient(block, coordinates, axis=axis)
+        return block
+
+    if is_lazy(data):
+        # The gradient needs every sample of the axis; keep it in one chunk.
+        data = data.rechunk({axis: -1})
+        dtype = np.result_type(data.dtype, np.float64)
+        return data.map_blocks(_grad, dtype=dtype)
+    return _grad(data)
+
+
+def align_for_broadcast(
+    shapes: Sequence[tuple[tuple[int, ...], tuple[int, ...]]],
+) -> tuple[tuple[int, ...], ...]:
+    """New numpy shapes that make (nav, sig) numpy shapes broadcast axis by axis.
+
+    Each input is ``(nav_numpy_shape, sig_numpy_shape)``; missing leading navigation or signal
+    dimensions become length-1 dimensions, so a signal without navigation broadcasts over the
+    navigation of the other.
+
+    Examples
+    --------
+    >>> align_for_broadcast([((4, 5), (10,)), ((), (10,))])
+    ((4, 5, 10), (1, 1, 10))
+    """
+    nav_dim = max(len(n) for n, _ in shapes)
+    sig_dim = max(len(s) for _, s in shapes)
+    return tuple(
+        (1,) * (nav_dim - len(n)) + tuple(n) + (1,) * (sig_dim - len(s)) + tuple(s)
+        for n, s in shapes
+    )

@@ -1,0 +1,423 @@
+"""BaseSignal: data (numpy or dask), axes and metadata, with one code path for both.
+
+Arithmetic, indexing and reductions live in their own mixin modules; this module holds
+construction, the eager/lazy switch, copies, dtype changes, transposition and display.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import html
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dask.array as da
+import numpy as np
+
+from .arithmetic import ArithmeticMixin
+from .array_ops import is_lazy
+from .axes import AxesManager, DataAxis, Shape
+from .errors import AxisError, DtypeError, ShapeMismatchError
+from .indexing import IndexingMixin
+from .lazy import compute_arrays, default_chunks
+from .metadata import Metadata
+from .preferences import preferences
+from .reductions import ReductionsMixin
+from .signal_registry import register_signal_class, registered_signal_types, signal_class_for
+
+__all__ = ["BaseSignal"]
+
+
+@register_signal_class
+class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
+    """A multidimensional signal: an array, its calibrated axes and its metadata.
+
+    Parameters
+    ----------
+    data
+        A numpy array (eager) or a dask array (lazy).
+    axes
+        Axis dictionaries or :class:`~lazysignal.axes.DataAxis` objects in numpy order;
+        default: uncalibrated axes.
+    metadata, original_metadata
+        Nested dictionaries.
+    ragged
+        Whether each navigation position holds an object array of varying length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = BaseSignal(np.zeros((4, 5, 10)))
+    >>> s
+    <BaseSignal, title: , dimensions: (|10, 5, 4)>
+    >>> s.as_lazy().lazy
+    True
+    """
+
+    #: Number of signal axes this class has (None: all axes, as given).
+    _signal_dimension: int | None = None
+    _signal_type: str = ""
+
+    def __init__(
+        self,
+        data: Any,
+        axes: Sequence[Mapping[str, Any] | DataAxis] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        original_metadata: Mapping[str, Any] | None = None,
+        *,
+        ragged: bool = False,
+    ):
+        if not is_lazy(data):
+            data = np.asarray(data)
+        if data.ndim == 0:
+            data = data.reshape(1)
+        axes = self._default_axes(data.shape, axes)
+        data, axes = _nav_first(data, axes)
+        self._data = data
+        self.axes_manager = AxesManager(axes)
+        self._check_shape(data.shape)
+        self.metadata = Metadata(metadata or {})
+        self.original_metadata = Metadata(original_metadata or {})
+        if not self.metadata.has_item("General.title"):
+            self.metadata.set_item("General.title", "")
+        if self._signal_type or not self.metadata.has_item("Signal.signal_type"):
+            self.metadata.set_item("Signal.signal_type", self._signal_type)
+        self.ragged = bool(ragged)
+        self.navigator = None
+        self._file_closers: list[Callable[[], None]] = []
+
+    def _default_axes(self, shape: tuple[int, ...], axes) -> list[dict[str, Any]]:
+        if axes is None:
+            axes = [{"size": n} for n in shape]
+        axes = [a.to_dict() if isinstance(a, DataAxis) else dict(a) for a in axes]
+        if len(axes) != len(shape):
+            raise ShapeMismatchError(
+                f"{len(axes)} axes were given for data with {len(shape)} dimensions {shape}; "
+                "give one axis per numpy dimension, in numpy order."
+            )
+        for axis, n in zip(axes, shape):
+            if axis.get("axis") is None:
+                axis.setdefault("size", n)
+        sig_dim = self._signal_dimension
+        if sig_dim is not None:
+            if len(shape) < sig_dim:
+                raise ShapeMismatchError(
+                    f"{type(self).__name__} needs at least {sig_dim} dimensions; the data has shape {shape}."
+                )
+            for i, axis in enumerate(axes):
+                axis["navigate"] = i < len(shape) - sig_dim
+        else:
+            for axis in axes:
+                axis.setdefault("navigate", False)
+        return axes
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        expected = tuple(a.size for a in self.axes_manager._axes)
+        if tuple(shape) != expected:
+            raise ShapeMismatchError(
+                f"Data of shape {tuple(shape)} do not match the axes, which need {expected} "
+                f"(dimensions {self.axes_manager.dimensions})."
+            )
+
+    # -- data ---------------------------------------------------------------------
+    @property
+    def data(self):
+        """The array: numpy when eager, dask when lazy."""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        if not is_lazy(value):
+            value = np.asarray(value)
+        self._check_shape(value.shape)
+        self._data = value
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the data are a dask array (computed only when asked)."""
+        return is_lazy(self._data)
+
+    def as_lazy(self, chunks=None) -> "BaseSignal":
+        """A lazy copy of this signal (dask data; metadata and axes copied).
+
+        Parameters
+        ----------
+        chunks
+            Dask chunks; default keeps lazy chunks, or splits navigation with signal axes whole.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> Signal1D(np.arange(20.0).reshape(2, 10)).as_lazy(chunks=(1, 10)).data.chunks
+        ((1, 1), (10,))
+        """
+        data = self._data
+        if is_lazy(data):
+            data = data if chunks is None else data.rechunk(chunks)
+        else:
+            if chunks is None:
+                chunks = default_chunks(data.shape, self.axes_manager.signal_dimension)
+            data = da.from_array(data, chunks=chunks)
+        new = self._new_like(data)
+        new.navigator = self.navigator
+        new._file_closers = list(self._file_closers)
+        return new
+
+    def compute(self, close_file: bool = False, show_progressbar: bool | None = None) -> "BaseSignal":
+        """Compute lazy data in place; the signal becomes eager. Returns the signal.
+
+        Parameters
+        ----------
+        close_file
+            Close the file a lazy load keeps open, once the data are in memory.
+        show_progressbar
+            Show a progress bar while computing (default: the preference).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.ones((3, 4))).as_lazy()
+        >>> s.compute() is s, s.lazy
+        (True, False)
+        """
+        if self.lazy:
+            (self._data,) = compute_arrays(self._data, show_progressbar=_progress(show_progressbar))
+        if close_file:
+            self.close_file()
+        return self
+
+    def close_file(self) -> None:
+        """Close the file(s) that a lazy load keeps open (no-op when none)."""
+        closers, self._file_closers = self._file_closers, []
+        for close in closers:
+            close()
+
+    # -- copies and new signals ------------------------------------------------------
+    def _new_like(self, data, axes=None, cls: type | None = None) -> "BaseSignal":
+        """A signal of a fitting class holding ``data`` with copies of metadata and axes."""
+        axes = [a.copy() for a in self.axes_manager._axes] if axes is None else axes
+        signal_dim = sum(1 for a in axes if not (a.navigate if isinstance(a, DataAxis) else a["navigate"]))
+        if cls is None:
+            signal_type = self.metadata.get_item("Signal.signal_type", "")
+            cls = signal_class_for(signal_dim, signal_type)
+            if cls._signal_dimension is not None and cls._signal_dimension != signal_dim:
+                cls = signal_class_for(signal_dim)
+        new = cls.__new__(cls)
+        BaseSignal.__init__(new, data, axes, self.metadata.as_dictionary(),
+                            self.original_metadata.as_dictionary(), ragged=self.ragged)
+        return new
+
+    def _deepcopy_with_new_data(self, data) -> "BaseSignal":
+        return self._new_like(data)
+
+    def deepcopy(self) -> "BaseSignal":
+        """A copy that shares nothing (lazy data keep their graph: dask arrays are immutable)."""
+        data = self._data if self.lazy else self._data.copy()
+        new = self._new_like(data, cls=type(self))
+        new.navigator = _copy.deepcopy(self.navigator)
+        return new
+
+    __deepcopy__ = lambda self, memo: self.deepcopy()  # noqa: E731
+
+    def copy(self) -> "BaseSignal":
+        """A copy sharing the data array, with its own axes and metadata."""
+        new = self._new_like(self._data, cls=type(self))
+        new.navigator = self.navigator
+        new._file_closers = list(self._file_closers)
+        return new
+
+    __copy__ = copy
+
+    # -- dtype -----------------------------------------------------------------------
+    def change_dtype(self, dtype: Any) -> None:
+        """Change the data type in place (lazy data stay lazy).
+
+        Raises
+        ------
+        DtypeError
+            For an unknown dtype, or a cast that would silently drop information
+            (complex to real: take ``.real`` or ``abs(s)`` first).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.arange(4, dtype="uint8")).as_lazy()
+        >>> s.change_dtype("float32"); s.data.dtype, s.lazy
+        (dtype('float32'), True)
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError as exc:
+            raise DtypeError(f"{dtype!r} is not a dtype numpy knows; use e.g. 'float32' or 'uint16'.") from exc
+        source = self._data.dtype
+        if np.issubdtype(source, np.complexfloating) and not np.issubdtype(target, np.complexfloating):
+            raise DtypeError(
+                f"Cannot change dtype from {source} to {target}: the imaginary part would be lost. "
+                "Use s.real, s.imag or abs(s) first."
+            )
+        if source == object or target == object:
+            raise DtypeError(f"Cannot change dtype from {source} to {target}: object arrays hold "
+                             "ragged data; map a conversion function over them instead.")
+        self._data = self._data.astype(target)
+
+    # -- axes rearrangement ------------------------------------------------------------
+    def transpose(self, signal_axes=None, navigation_axes=None, optimize: bool = False) -> "BaseSignal":
+        """A signal whose navigation and signal axes are rearranged.
+
+        Parameters
+        ----------
+        signal_axes, navigation_axes
+            An int (how many axes, taken from the end / start of the natural order), or a list
+            of axes (index, name or DataAxis) for each group. With neither, navigation and
+            signal axes swap (``s.T``).
+        optimize
+            For lazy data, rechunk so the new signal axes are whole (costs a rechunk).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> Signal1D(np.zeros((4, 5, 10))).T
+        <Signal2D, title: , dimensions: (10|5, 4)>
+        """
+        natural = list(self.axes_manager._get_axes_in_natural_order())
+        if signal_axes is None and navigation_axes is None:
+            new_nav, new_sig = list(self.axes_manager.signal_axes), list(self.axes_manager.navigation_axes)
+        else:
+            new_nav, new_sig = self._split_axes(natural, signal_axes, navigation_axes)
+        order = [self.axes_manager._axes.index(a) for a in reversed(new_nav)] + \
+                [self.axes_manager._axes.index(a) for a in reversed(new_sig)]
+        data = self._data.transpose(order)
+        axes = []
+        for i in order:
+            axis = self.axes_manager._axes[i].copy()
+            axis.navigate = self.axes_manager._axes[i] in new_nav
+            axes.append(axis)
+        if optimize and is_lazy(data):
+            data = data.rechunk(default_chunks(data.shape, len(new_sig)))
+        return self._new_like(data, axes)
+
+    def _split_axes(self, natural, signal_axes, navigation_axes):
+        def resolve(group):
+            return [natural[self._natural_index(k)] for k in group]
+
+        if isinstance(signal_axes, int):
+            sig = natural[len(natural) - signal_axes:] if signal_axes else []
+        elif signal_axes is not None:
+            sig = resolve(signal_axes)
+        else:
+            sig = None
+        if isinstance(navigation_axes, int):
+            nav = natural[:navigation_axes]
+        elif navigation_axes is not None:
+            nav = resolve(navigation_axes)
+        else:
+            nav = None
+        if sig is None:
+            sig = [a for a in natural if not any(a is b for b in nav)]
+        if nav is None:
+            nav = [a for a in natural if not any(a is b for b in sig)]
+        if len(nav) + len(sig) != len(natural) or any(any(a is b for b in sig) for a in nav):
+            raise AxisError(
+                f"transpose needs every axis exactly once; got navigation {[a.name for a in nav]} "
+                f"and signal {[a.name for a in sig]} for axes {[a.name for a in natural]}."
+            )
+        return nav, sig
+
+    def _natural_index(self, key) -> int:
+        natural = self.axes_manager._get_axes_in_natural_order()
+        target = self.axes_manager[key]
+        return next(i for i, a in enumerate(natural) if a is target)
+
+    @property
+    def T(self) -> "BaseSignal":
+        """Navigation and signal axes swapped."""
+        return self.transpose()
+
+    def as_signal1D(self, spectral_axis: int | str | DataAxis = -1, optimize: bool = False) -> "BaseSignal":
+        """A Signal1D whose signal axis is ``spectral_axis``; the others navigate."""
+        return self.transpose(signal_axes=[spectral_axis], optimize=optimize)
+
+    def as_signal2D(self, image_axes=(-2, -1), optimize: bool = False) -> "BaseSignal":
+        """A Signal2D whose signal axes are ``image_axes`` (x, y); the others navigate."""
+        if len(image_axes) != 2:
+            raise AxisError(f"as_signal2D needs two image axes, got {image_axes!r}.")
+        return self.transpose(signal_axes=list(image_axes), optimize=optimize)
+
+    # -- signal type -----------------------------------------------------------------
+    def set_signal_type(self, signal_type: str = "") -> None:
+        """Set ``metadata.Signal.signal_type`` and switch to the class registered for it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.zeros(10)); s.set_signal_type(""); type(s).__name__
+        'Signal1D'
+        """
+        known = registered_signal_types()
+        dim = self.axes_manager.signal_dimension
+        if signal_type and signal_type not in known:
+            raise ValueError(
+                f"Unknown signal_type {signal_type!r}; known: {', '.join(sorted(known)) or 'none'}."
+            )
+        if signal_type and known[signal_type] not in (None, dim):
+            raise ValueError(
+                f"signal_type {signal_type!r} needs {known[signal_type]} signal dimension(s); this "
+                f"signal has {dim}. Use as_signal1D/as_signal2D first."
+            )
+        self.metadata.set_item("Signal.signal_type", signal_type)
+        self.__class__ = signal_class_for(dim, signal_type)
+
+    # -- display -----------------------------------------------------------------------
+    def _class_label(self) -> str:
+        return f"{'Lazy' if self.lazy else ''}{type(self).__name__}"
+
+    def __repr__(self) -> str:
+        title = self.metadata.get_item("General.title", "")
+        return f"<{self._class_label()}, title: {title}, dimensions: {self.axes_manager.dimensions}>"
+
+    def _repr_html_(self) -> str:
+        am = self.axes_manager
+        data = self._data
+        sig_dim = am.signal_dimension
+        shape = str(am.dimensions)
+        if self.lazy:
+            chunk = Shape.from_numpy(data.chunksize, sig_dim)
+            chunk_text, chunk_bytes = str(chunk), _bytes_text(np.prod(data.chunksize) * data.dtype.itemsize)
+            count = f"{len(data.__dask_graph__())} Tasks, {data.npartitions} Chunks"
+        else:
+            chunk_text, chunk_bytes, count = shape, _bytes_text(data.nbytes), "in memory"
+        rows = [("Bytes", _bytes_text(data.nbytes), chunk_bytes), ("Shape", shape, chunk_text),
+                ("Count", count, ""), ("Type", str(data.dtype), type(data).__name__)]
+        body = "".join(f"<tr><th>{k}</th><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
+                       for k, a, b in rows)
+        title = html.escape(str(self.metadata.get_item("General.title", "")))
+        stype = html.escape(str(self.metadata.get_item("Signal.signal_type", "")))
+        return (f"<div><p><b>{html.escape(self._class_label())}</b> Title: {title} "
+                f"SignalType: {stype}</p><table><tr><th></th><th>Array</th><th>Chunk</th></tr>"
+                f"{body}</table><p>Navigation axes: {am.navigation_shape} | Signal axes: "
+                f"{am.signal_shape}</p></div>")
+
+
+def _progress(show_progressbar: bool | None) -> bool:
+    return preferences.show_progressbar if show_progressbar is None else show_progressbar
+
+
+def _nav_first(data, axes: list[dict[str, Any]]):
+    """Transpose data so navigation axes come first in numpy order, keeping relative order."""
+    order = [i for i, a in enumerate(axes) if a["navigate"]] + [i for i, a in enumerate(axes) if not a["navigate"]]
+    if order == list(range(len(axes))):
+        return data, axes
+    return data.transpose(order), [axes[i] for i in order]
+
+
+def _bytes_text(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.2f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n} B"

@@ -1,0 +1,7 @@
+"""Signal classes by dimension and type; importing this package registers them."""
+
+from ..signal import BaseSignal
+from .signal1d import Signal1D
+from .signal2d import Signal2D
+
+__all__ = ["BaseSignal", "Signal1D", "Signal2D"]
