@@ -22,6 +22,7 @@ from .indexing import IndexingMixin
 from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
 from .preferences import preferences
+from .processing.signal_methods import ProcessingMixin
 from .reductions import ReductionsMixin
 from .signal_registry import register_signal_class, registered_signal_types, signal_class_for
 
@@ -29,7 +30,7 @@ __all__ = ["BaseSignal"]
 
 
 @register_signal_class
-class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
+class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin):
     """A multidimensional signal: an array, its calibrated axes and its metadata.
 
     Parameters
@@ -83,7 +84,6 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
         if self._signal_type or not self.metadata.has_item("Signal.signal_type"):
             self.metadata.set_item("Signal.signal_type", self._signal_type)
         self.ragged = bool(ragged)
-        self.navigator = None
         self._file_closers: list[Callable[[], None]] = []
 
     def _default_axes(self, shape: tuple[int, ...], axes) -> list[dict[str, Any]]:
@@ -160,7 +160,6 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
                 chunks = default_chunks(data.shape, self.axes_manager.signal_dimension)
             data = da.from_array(data, chunks=chunks)
         new = self._new_like(data)
-        new.navigator = self.navigator
         new._file_closers = list(self._file_closers)
         return new
 
@@ -194,6 +193,15 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
         for close in closers:
             close()
 
+    @property
+    def navigator(self):
+        """The navigator image (a signal) used by ``plot``; stored in the metadata, saved with the file."""
+        return self.metadata.get_item("_HyperSpy.navigator", None)
+
+    @navigator.setter
+    def navigator(self, navigator) -> None:
+        self.metadata.set_item("_HyperSpy.navigator", navigator)
+
     # -- copies and new signals ------------------------------------------------------
     def _new_like(self, data, axes=None, cls: type | None = None) -> "BaseSignal":
         """A signal of a fitting class holding ``data`` with copies of metadata and axes."""
@@ -216,7 +224,6 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
         """A copy that shares nothing (lazy data keep their graph: dask arrays are immutable)."""
         data = self._data if self.lazy else self._data.copy()
         new = self._new_like(data, cls=type(self))
-        new.navigator = _copy.deepcopy(self.navigator)
         return new
 
     __deepcopy__ = lambda self, memo: self.deepcopy()  # noqa: E731
@@ -224,7 +231,6 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
     def copy(self) -> "BaseSignal":
         """A copy sharing the data array, with its own axes and metadata."""
         new = self._new_like(self._data, cls=type(self))
-        new.navigator = self.navigator
         new._file_closers = list(self._file_closers)
         return new
 
@@ -392,7 +398,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin):
         else:
             chunk_text, chunk_bytes, count = shape, _bytes_text(data.nbytes), "in memory"
         rows = [("Bytes", _bytes_text(data.nbytes), chunk_bytes), ("Shape", shape, chunk_text),
-                ("Count", count, ""), ("Type", str(data.dtype), type(data).__name__)]
+                ("Count", count, ""), ("Type", str(data.dtype), _chunk_type(data))]
         body = "".join(f"<tr><th>{k}</th><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
                        for k, a, b in rows)
         title = html.escape(str(self.metadata.get_item("General.title", "")))
@@ -421,3 +427,8 @@ def _bytes_text(n: float) -> str:
             return f"{n:.2f} {unit}" if unit != "B" else f"{int(n)} B"
         n /= 1024
     return f"{n} B"
+
+
+def _chunk_type(data) -> str:
+    block = getattr(data, "_meta", data)
+    return f"{type(block).__module__.split('.')[0]}.{type(block).__name__}"

@@ -1,0 +1,302 @@
+"""HyperSpy's ``.hspy`` format: the shared tree (:mod:`._hierarchical`) in an HDF5 file (h5py).
+
+A lazy read returns dask arrays whose tasks read the file by path (picklable, usable on
+dask.distributed workers); the handles they open stay open until :func:`close` is called for
+the path (``close_file()`` / ``compute(close_file=True)`` on a signal). Data are written gzip +
+shuffle compressed by default, with HyperSpy's default chunks (whole signals, ~1 MB).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import dask.array as da
+import h5py
+import numpy as np
+
+from ...errors import FileFormatError, TruncatedFileError
+from ..spec import FormatSpec, SignalDict
+from ._hierarchical import (
+    VERSION,
+    TreeBackend,
+    group_name_for_title,
+    read_signals,
+    resolve_write_chunks,
+    write_signal,
+)
+
+try:  # the parallel raw-chunk path, written alongside this module
+    from . import _h5chunks
+except ImportError:  # pragma: no cover - until it lands
+    _h5chunks = None  # type: ignore[assignment]
+
+__all__ = ["FORMAT", "read", "write", "close", "TARGET_CHUNK_BYTES"]
+
+FORMAT = FormatSpec(
+    "hspy", ("hspy", "hdf5"), writes=True, lazy=True, chunks=True, distributed=True,
+    keeps_file_open=True,
+)
+
+#: HyperSpy's target chunk size for eager data saved to ``.hspy``.
+TARGET_CHUNK_BYTES = 1e6
+
+# Handles opened by lazy reads, per absolute path, so close(path) can release them all.
+_handles: dict[str, h5py.File] = {}
+_handles_lock = threading.Lock()
+
+
+def _key(path: str | os.PathLike) -> str:
+    return os.path.abspath(os.fspath(path))
+
+
+def _handle(path: str) -> h5py.File:
+    with _handles_lock:
+        f = _handles.get(path)
+        if f is None or not f.id.valid:
+            f = _handles[path] = h5py.File(path, "r")
+        return f
+
+
+def close(path: str | os.PathLike) -> None:
+    """Close every handle this module keeps open for ``path`` (lazy reads reopen on demand).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.hspy")
+    >>> write(path, {"data": np.zeros((2, 3))})
+    >>> s = read(path, lazy=True)[0]
+    >>> float(s["data"].sum().compute())
+    0.0
+    >>> close(path)
+    """
+    key = _key(path)
+    with _handles_lock:
+        f = _handles.pop(key, None)
+    if f is not None and f.id.valid:
+        f.close()
+    if _h5chunks is not None:
+        _h5chunks.close(key)
+
+
+class _H5Slices:
+    """An array-like that reads a slice of one HDF5 dataset by path: small and picklable."""
+
+    def __init__(self, path: str, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path, self.name, self.shape, self.dtype = path, name, shape, dtype
+        self.ndim = len(shape)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return _handle(self.path)[self.name][key]
+
+
+class _H5Tree(TreeBackend):
+    format_name = "hspy"
+
+    def __init__(self, path: str | os.PathLike, *, compression: Any = "gzip",
+                 compression_opts: Any = None, shuffle: bool = True,
+                 distributed: bool = True) -> None:
+        super().__init__(path)
+        self.compression = compression
+        self.compression_opts = compression_opts
+        self.shuffle = shuffle
+        self.distributed = distributed
+
+    def is_group(self, node: Any) -> bool:
+        return isinstance(node, h5py.Group)
+
+    def load_array(self, array: Any) -> np.ndarray:
+        if h5py.check_string_dtype(array.dtype) is not None:
+            return np.asarray(array.asstr()[()], dtype=str)
+        value = np.asarray(array[()])
+        if value.dtype.kind == "S":
+            try:
+                return np.char.decode(value, "utf-8")
+            except UnicodeDecodeError:  # binary blobs (e.g. pickles) stay bytes
+                return value
+        return value
+
+    def data_array(self, array: Any, *, lazy: bool, chunks: Any) -> Any:
+        if not lazy:
+            out = np.empty(array.shape, array.dtype)
+            if out.size:
+                array.read_direct(out)
+            return out
+        path = _key(self.path)
+        if _h5chunks is not None and array.chunks is not None:
+            return _h5chunks.lazy_dataset(path, array.name,
+                                          chunks=None if chunks == "auto" else chunks)
+        if chunks == "auto" or chunks is None:
+            chunks = array.chunks or "auto"
+        source = _H5Slices(path, array.name, tuple(array.shape), array.dtype)
+        return da.from_array(
+            source, chunks=chunks, name=f"hspy-{da.core.tokenize(path, array.name, chunks)}",
+            meta=np.empty((0,) * array.ndim, array.dtype),
+        )
+
+    def create_group(self, parent: Any, name: str, attrs: dict) -> Any:
+        group = parent.create_group(name)
+        for key, value in attrs.items():
+            group.attrs[key] = value
+        return group
+
+    def _filters(self, shape: tuple[int, ...]) -> dict:
+        if not shape or 0 in shape or self.compression is None:
+            return {}
+        return {"compression": self.compression, "compression_opts": self.compression_opts,
+                "shuffle": self.shuffle}
+
+    def create_array(self, parent: Any, name: str, value: np.ndarray) -> None:
+        if value.dtype.kind == "U":
+            if name.startswith(("_list_", "_tuple_")):
+                # Flat string lists are variable-length strings, as HyperSpy writes them.
+                parent.create_dataset(name, data=value.astype(object),
+                                      dtype=h5py.string_dtype())
+                return
+            value = np.char.encode(value, "utf-8")  # HyperSpy stores string arrays as bytes
+        parent.create_dataset(name, data=value, **self._filters(value.shape))
+
+    def write_data(self, parent: Any, name: str, data: Any,
+                   chunks: tuple[int, ...] | None) -> None:
+        filters = self._filters(tuple(data.shape))
+        if _h5chunks is not None and chunks is not None and filters:
+            _h5chunks.write_dataset(parent, name, data, chunks=chunks,
+                                    compression=self.compression, shuffle=self.shuffle)
+            return
+        dset = parent.create_dataset(name, shape=data.shape, dtype=data.dtype,
+                                     chunks=chunks if chunks is not None and data.ndim else None,
+                                     **filters)
+        if hasattr(data, "dask"):
+            if dset.chunks is not None and data.chunks != da.core.normalize_chunks(
+                    dset.chunks, data.shape):
+                data = data.rechunk(dset.chunks)  # one write per stored chunk
+            # The HDF5 handle lives in this process: compute here, one chunk write at a time.
+            da.store(data, dset, lock=True, scheduler="threads")
+        elif data.size:
+            dset[...] = data
+
+    def encode_attr(self, value: Any) -> Any:
+        return value
+
+
+def _open(path: str | os.PathLike) -> h5py.File:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        message = str(exc)
+        if "truncated" in message:
+            raise TruncatedFileError(
+                f"{path!r} is a truncated HDF5 file ({message}); the file on disk is shorter than "
+                "its header says. Copy it again or recover the missing end."
+            ) from None
+        raise FileFormatError(
+            f"{path!r} is not a readable HDF5 file ({message}); expected HyperSpy's .hspy "
+            "layout in an HDF5 container."
+        ) from None
+
+
+def read(
+    path: str | os.PathLike, *, lazy: bool = False, chunks: Any = "auto",
+    distributed: bool = True, **format_options: Any,
+) -> list[SignalDict]:
+    """Read every signal of a ``.hspy`` file.
+
+    Parameters
+    ----------
+    path
+        The ``.hspy`` file.
+    lazy
+        Return dask arrays (chunks = the stored chunks, or ``chunks``) instead of numpy arrays.
+    chunks
+        ``"auto"`` for the stored chunks, or dask chunks (best a multiple of the stored ones).
+    distributed
+        Lazy data read by tasks that open the file by path (safe on dask.distributed).
+
+    Returns
+    -------
+    list of SignalDict
+        One per ``/Experiments`` group, axes in numpy order.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.hspy")
+    >>> axes = [{"name": "x", "units": "nm", "navigate": True, "scale": 2.0, "offset": 0.0},
+    ...         {"name": "E", "units": "eV", "navigate": False, "scale": 0.1, "offset": 1.0}]
+    >>> write(path, {"data": np.arange(6.0).reshape(2, 3), "axes": axes,
+    ...              "metadata": {"General": {"title": "demo"}}})
+    >>> [s] = read(path)
+    >>> s["metadata"]["General"]["title"], s["axes"][1]["units"], s["data"].shape
+    ('demo', 'eV', (2, 3))
+    """
+    if format_options:
+        raise TypeError(f"hspy.read got unknown options {sorted(format_options)}")
+    f = _open(path)
+    backend = _H5Tree(path, distributed=distributed)
+    try:
+        return read_signals(f, backend, lazy=lazy, chunks=chunks)
+    except (FileFormatError, FileNotFoundError):
+        raise
+    except (OSError, KeyError, RuntimeError) as exc:
+        raise backend.error(f"the HDF5 structure cannot be read ({exc})") from exc
+    finally:
+        f.close()
+
+
+def write(
+    path: str | os.PathLike, signal: SignalDict, *, chunks: Any = None,
+    compression: Any = "gzip", compression_opts: Any = None, shuffle: bool = True,
+    mode: str = "w", **format_options: Any,
+) -> None:
+    """Write one signal dict to ``path`` in HyperSpy's ``.hspy`` layout (version 3.3).
+
+    Parameters
+    ----------
+    path
+        Written exactly there (the caller handles temporary files).
+    signal
+        ``data`` (numpy or dask), ``axes`` (numpy order), ``metadata``, ``original_metadata``,
+        optional ``attributes``, ``learning_results``, ``package``, ``package_version``.
+    chunks
+        Stored chunk shape. Default: the dask chunks of lazy data, else HyperSpy's heuristic
+        (whole signals, about 1 MB per chunk).
+    compression, compression_opts, shuffle
+        HDF5 filters: ``"gzip"`` (default), ``"lzf"`` or ``None``; shuffle on by default.
+    mode
+        ``"w"`` (new file) or ``"a"`` (add a signal to an existing file).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, h5py
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.hspy")
+    >>> write(path, {"data": np.zeros((4, 8)), "metadata": {"General": {"title": "a/b"}}})
+    >>> with h5py.File(path) as f:
+    ...     f.attrs["file_format"], list(f["Experiments"])
+    ('HyperSpy', ['a-b'])
+    """
+    if format_options:
+        raise TypeError(f"hspy.write got unknown options {sorted(format_options)}")
+    if mode not in ("w", "a"):
+        raise ValueError(f"mode must be 'w' or 'a', not {mode!r}")
+    backend = _H5Tree(path, compression=compression, compression_opts=compression_opts,
+                      shuffle=shuffle)
+    stored_chunks = resolve_write_chunks(signal, chunks, TARGET_CHUNK_BYTES, backend)
+    if mode == "w":
+        close(path)  # HDF5 cannot truncate a file that still has open handles
+    title = (signal.get("metadata") or {}).get("General", {}).get("title", "")
+    with h5py.File(path, mode) as f:
+        f.attrs["file_format"] = "HyperSpy"
+        f.attrs["file_format_version"] = VERSION
+        experiments = f.require_group("Experiments")
+        name = group_name_for_title(title)
+        if name in experiments:
+            raise FileFormatError(
+                f"{os.fspath(path)!r} already holds a signal named {name!r}; give the signal "
+                "another title or write to a new file."
+            )
+        write_signal(experiments, name, signal, backend, chunks=stored_chunks)
