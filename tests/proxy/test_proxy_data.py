@@ -376,6 +376,20 @@ def test_sum_of_64_proxies_of_32_mib_stays_under_8x_traced(tmp_path, npreload):
     assert not any(p.preloading() for p in proxies)
 
 
+def test_without_nops_the_sum_holds_every_file(tmp_path):
+    # the counterfactual of the test above, on 10 files: nops=0 keeps each one
+    size = 32 * 2**20
+    np.save(tmp_path / "block.npy", np.ones(size // 8))
+    proxies = [LazyReadData(tmp_path / "block.npy", loader=np.load) for _ in range(10)]
+    tracemalloc.start()
+    try:
+        sum(proxies)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak >= 10 * size
+
+
 # -- errors ----------------------------------------------------------------------------
 
 
