@@ -10,9 +10,10 @@ Examples
 """
 
 from . import signals
+from .io import load
 from .preferences import preferences
 from .stacking import stack
 
 __version__ = "0.1.0"
 
-__all__ = ["signals", "stack", "preferences", "__version__"]
+__all__ = ["signals", "load", "stack", "preferences", "__version__"]

@@ -19,6 +19,7 @@ from .array_ops import is_lazy
 from .axes import AxesManager, DataAxis, Shape
 from .errors import AxisError, DtypeError, ShapeMismatchError
 from .indexing import IndexingMixin
+from .io.save import save as _save
 from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
 from .preferences import preferences
@@ -235,6 +236,20 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         return new
 
     __copy__ = copy
+
+    # -- files -----------------------------------------------------------------------
+    def save(self, filename, *, overwrite: bool | None = None, chunks=None, **format_options) -> None:
+        """Write the signal to ``filename`` (format by extension); see :func:`lazysignal.io.save`.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from lazysignal.signals import Signal1D
+        >>> path = os.path.join(tempfile.mkdtemp(), "s.npy")
+        >>> Signal1D(np.zeros(3)).save(path); os.path.exists(path)
+        True
+        """
+        _save(self, filename, overwrite=overwrite, chunks=chunks, **format_options)
 
     # -- dtype -----------------------------------------------------------------------
     def change_dtype(self, dtype: Any) -> None:

@@ -1,0 +1,96 @@
+"""``save``: writing a signal through a temporary file, so a failed save loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .registry import format_by_name, format_for_path
+from .signal_dicts import signal_to_dict
+
+__all__ = ["save"]
+
+
+def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, chunks: Any = None,
+         writer: str | None = None, **format_options: Any) -> None:
+    """Write ``signal`` to ``filename``, choosing the format by extension.
+
+    The file is written beside the target under a temporary name and moved into place only
+    when complete: a failed or interrupted save leaves any previous file intact, and a lazy
+    signal still reading the old file keeps reading it. Lazy data are streamed chunk by chunk.
+
+    Parameters
+    ----------
+    signal
+        The signal to write.
+    filename
+        Target path; without an extension, ``.hspy`` is used.
+    overwrite
+        ``True`` replaces an existing file; ``False`` leaves it and writes nothing; ``None``
+        (default) raises FileExistsError when the file exists.
+    chunks
+        Storage chunks for formats that chunk (hspy, zspy); default: lazy data keep their
+        chunks, eager data get the format's default.
+    writer
+        Format name overriding the extension.
+    **format_options
+        Passed to the writer (e.g. ``compression=`` for hspy).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from lazysignal.signals import Signal1D
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.npy")
+    >>> Signal1D(np.arange(4.0)).save(path)
+    >>> np.load(path)
+    array([0., 1., 2., 3.])
+    """
+    path = Path(filename)
+    if not path.suffix:
+        path = path.with_suffix(".hspy")
+    module = format_by_name(writer) if writer else format_for_path(path, writing=True)
+    if not module.FORMAT.writes:
+        raise ValueError(f"The {module.FORMAT.name} format cannot be written; choose another extension.")
+    if path.exists():
+        if overwrite is None:
+            raise FileExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it.")
+        if not overwrite:
+            return
+    if chunks is not None:
+        if not module.FORMAT.chunks:
+            raise ValueError(f"The {module.FORMAT.name} format does not store chunks; drop chunks=.")
+        format_options["chunks"] = chunks
+    parent = path.parent if str(path.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=parent))
+    try:
+        module.write(staging / path.name, signal_to_dict(signal), **format_options)
+        _move_into_place(staging, parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, parent: Path) -> None:
+    """Move every file a writer produced (one file, a directory store, or a file pair)."""
+    for produced in sorted(staging.iterdir()):
+        target = parent / produced.name
+        if produced.is_dir():
+            backup = None
+            if target.exists():
+                backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+                os.replace(target, backup)
+            try:
+                os.replace(produced, target)
+            except BaseException:
+                if backup is not None:
+                    os.replace(backup, target)
+                raise
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
+        else:
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(produced, target)
