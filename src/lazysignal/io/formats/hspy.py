@@ -9,15 +9,14 @@ shuffle compressed by default, with HyperSpy's default chunks (whole signals, ~1
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
-import dask.array as da
 import h5py
 import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
 from ..spec import FormatSpec, SignalDict
+from . import _h5chunks
 from ._hierarchical import (
     VERSION,
     TreeBackend,
@@ -26,11 +25,6 @@ from ._hierarchical import (
     resolve_write_chunks,
     write_signal,
 )
-
-try:  # the parallel raw-chunk path, written alongside this module
-    from . import _h5chunks
-except ImportError:  # pragma: no cover - until it lands
-    _h5chunks = None  # type: ignore[assignment]
 
 __all__ = ["FORMAT", "read", "write", "close", "TARGET_CHUNK_BYTES"]
 
@@ -42,21 +36,9 @@ FORMAT = FormatSpec(
 #: HyperSpy's target chunk size for eager data saved to ``.hspy``.
 TARGET_CHUNK_BYTES = 1e6
 
-# Handles opened by lazy reads, per absolute path, so close(path) can release them all.
-_handles: dict[str, h5py.File] = {}
-_handles_lock = threading.Lock()
-
 
 def _key(path: str | os.PathLike) -> str:
     return os.path.abspath(os.fspath(path))
-
-
-def _handle(path: str) -> h5py.File:
-    with _handles_lock:
-        f = _handles.get(path)
-        if f is None or not f.id.valid:
-            f = _handles[path] = h5py.File(path, "r")
-        return f
 
 
 def close(path: str | os.PathLike) -> None:
@@ -72,24 +54,7 @@ def close(path: str | os.PathLike) -> None:
     0.0
     >>> close(path)
     """
-    key = _key(path)
-    with _handles_lock:
-        f = _handles.pop(key, None)
-    if f is not None and f.id.valid:
-        f.close()
-    if _h5chunks is not None:
-        _h5chunks.close(key)
-
-
-class _H5Slices:
-    """An array-like that reads a slice of one HDF5 dataset by path: small and picklable."""
-
-    def __init__(self, path: str, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.path, self.name, self.shape, self.dtype = path, name, shape, dtype
-        self.ndim = len(shape)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        return _handle(self.path)[self.name][key]
+    _h5chunks.close(_key(path))
 
 
 class _H5Tree(TreeBackend):
@@ -124,17 +89,9 @@ class _H5Tree(TreeBackend):
             if out.size:
                 array.read_direct(out)
             return out
-        path = _key(self.path)
-        if _h5chunks is not None and array.chunks is not None:
-            return _h5chunks.lazy_dataset(path, array.name,
-                                          chunks=None if chunks == "auto" else chunks)
-        if chunks == "auto" or chunks is None:
-            chunks = array.chunks or "auto"
-        source = _H5Slices(path, array.name, tuple(array.shape), array.dtype)
-        return da.from_array(
-            source, chunks=chunks, name=f"hspy-{da.core.tokenize(path, array.name, chunks)}",
-            meta=np.empty((0,) * array.ndim, array.dtype),
-        )
+        # Stored chunks by default ("auto" here means "as stored", as in HyperSpy).
+        return _h5chunks.lazy_dataset(_key(self.path), array.name,
+                                      chunks=None if chunks in ("auto", None) else chunks)
 
     def create_group(self, parent: Any, name: str, attrs: dict) -> Any:
         group = parent.create_group(name)
@@ -160,22 +117,16 @@ class _H5Tree(TreeBackend):
 
     def write_data(self, parent: Any, name: str, data: Any,
                    chunks: tuple[int, ...] | None) -> None:
-        filters = self._filters(tuple(data.shape))
-        if _h5chunks is not None and chunks is not None and filters:
-            _h5chunks.write_dataset(parent, name, data, chunks=chunks,
-                                    compression=self.compression, shuffle=self.shuffle)
+        if data.ndim and 0 not in data.shape:
+            # Chunks encoded in parallel, raw chunk writes under HDF5's lock; dask data streams.
+            _h5chunks.write_dataset(
+                parent, name, data, chunks=chunks if chunks is not None else True,
+                compression=self.compression, compression_opts=self.compression_opts,
+                shuffle=self.shuffle)
             return
-        dset = parent.create_dataset(name, shape=data.shape, dtype=data.dtype,
-                                     chunks=chunks if chunks is not None and data.ndim else None,
-                                     **filters)
-        if hasattr(data, "dask"):
-            if dset.chunks is not None and data.chunks != da.core.normalize_chunks(
-                    dset.chunks, data.shape):
-                data = data.rechunk(dset.chunks)  # one write per stored chunk
-            # The HDF5 handle lives in this process: compute here, one chunk write at a time.
-            da.store(data, dset, lock=True, scheduler="threads")
-        elif data.size:
-            dset[...] = data
+        dset = parent.create_dataset(name, shape=data.shape, dtype=data.dtype)
+        if data.size:
+            dset[...] = np.asarray(data)
 
     def encode_attr(self, value: Any) -> Any:
         return value
