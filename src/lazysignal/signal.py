@@ -238,7 +238,8 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
     __copy__ = copy
 
     # -- files -----------------------------------------------------------------------
-    def save(self, filename, *, overwrite: bool | None = None, chunks=None, **format_options) -> None:
+    def save(self, filename, *, overwrite: bool | None = None, chunks=None,
+             show_progressbar: bool | None = None, **format_options) -> None:
         """Write the signal to ``filename`` (format by extension); see :func:`lazysignal.io.save`.
 
         Examples
@@ -249,7 +250,8 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         >>> Signal1D(np.zeros(3)).save(path); os.path.exists(path)
         True
         """
-        _save(self, filename, overwrite=overwrite, chunks=chunks, **format_options)
+        _save(self, filename, overwrite=overwrite, chunks=chunks, show_progressbar=show_progressbar,
+              **format_options)
 
     # -- dtype -----------------------------------------------------------------------
     def change_dtype(self, dtype: Any) -> None:

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..lazy import progress_context
+from ..preferences import preferences
 from .registry import format_by_name, format_for_path
 from .signal_dicts import signal_to_dict
 
@@ -15,7 +17,8 @@ __all__ = ["save"]
 
 
 def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, chunks: Any = None,
-         writer: str | None = None, **format_options: Any) -> None:
+         writer: str | None = None, show_progressbar: bool | None = None,
+         **format_options: Any) -> None:
     """Write ``signal`` to ``filename``, choosing the format by extension.
 
     The file is written beside the target under a temporary name and moved into place only
@@ -36,6 +39,8 @@ def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, 
         chunks, eager data get the format's default.
     writer
         Format name overriding the extension.
+    show_progressbar
+        Show a progress bar while lazy data are computed and written (default: preference).
     **format_options
         Passed to the writer (e.g. ``compression=`` for hspy).
 
@@ -67,7 +72,10 @@ def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, 
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=parent))
     try:
-        module.write(staging / path.name, signal_to_dict(signal), **format_options)
+        if show_progressbar is None:
+            show_progressbar = preferences.show_progressbar
+        with progress_context(show_progressbar):
+            module.write(staging / path.name, signal_to_dict(signal), **format_options)
         _move_into_place(staging, parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
