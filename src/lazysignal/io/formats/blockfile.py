@@ -311,33 +311,37 @@ def _rescale(x, low: float, high: float):
     return ((x - low) / span * 255.0).astype("u1")
 
 
-def _to_uint8(data, intensity_scaling):
+def _scaling_bounds(data, intensity_scaling) -> tuple[float, float] | None:
+    """The input range mapped onto 0-255, or None for a plain cast."""
     if intensity_scaling is None:
         if data.dtype != np.uint8:
             warnings.warn(
                 f"Blockfiles store uint8; the {data.dtype} data are cast without scaling, so "
                 "values outside 0-255 wrap. Pass intensity_scaling= to rescale.",
-                stacklevel=3,
+                stacklevel=4,
             )
-        return data.astype("u1")
+        return None
     if isinstance(intensity_scaling, str):
         if intensity_scaling == "dtype":
             if data.dtype.kind not in "iu":
                 raise FileFormatError(
                     f"intensity_scaling='dtype' needs integer data, the data are {data.dtype}.")
             info = np.iinfo(data.dtype)
-            low, high = info.min, info.max
-        elif intensity_scaling == "minmax":
+            return float(info.min), float(info.max)
+        if intensity_scaling == "minmax":
             low, high = dask.compute(data.min(), data.max())
-        elif intensity_scaling == "crop":
-            low, high = 0, 255
-        else:
-            raise FileFormatError(
-                f"intensity_scaling must be None, 'dtype', 'minmax', 'crop' or (low, high); "
-                f"got {intensity_scaling!r}.")
-    else:
-        low, high = intensity_scaling
-    return _rescale(data, float(low), float(high))
+            return float(low), float(high)
+        if intensity_scaling == "crop":
+            return 0.0, 255.0
+        raise FileFormatError(
+            f"intensity_scaling must be None, 'dtype', 'minmax', 'crop' or (low, high); "
+            f"got {intensity_scaling!r}.")
+    low, high = intensity_scaling
+    return float(low), float(high)
+
+
+def _to_uint8(x, bounds):
+    return x.astype("u1") if bounds is None else _rescale(x, *bounds)
 
 
 class _FrameWriter:
@@ -392,10 +396,12 @@ def _navigator_for(signal: SignalDict, navigator, nav_shape: tuple[int, ...]):
     if isinstance(navigator, str):
         if navigator != "navigator":
             raise FileFormatError(f"navigator must be 'navigator', None or an array; got {navigator!r}.")
-        stored = (((signal.get("metadata") or {}).get("_HyperSpy") or {})
-                  .get("_sig_navigator") or {}).get("data")
-        if stored is not None and np.shape(stored) == nav_shape:
-            return np.asarray(stored)
+        hs = (signal.get("metadata") or {}).get("_HyperSpy") or {}
+        for key in ("navigator", "_sig_navigator"):  # ours (a signal), HyperSpy's (a dict)
+            stored = hs.get(key)
+            stored = stored.get("data") if isinstance(stored, dict) else getattr(stored, "data", None)
+            if stored is not None and np.shape(stored) == nav_shape:
+                return stored
         return None  # computed from the data while the frames are written
     if np.shape(navigator) != nav_shape:
         raise FileFormatError(
@@ -429,8 +435,8 @@ def write(
         For non-uint8 data: None (plain cast, with a warning), ``"dtype"`` (the dtype's range
         onto 0-255), ``"minmax"``, ``"crop"`` (clip to 0-255) or ``(low, high)``.
     navigator
-        The VBF image: ``"navigator"`` (``metadata._HyperSpy._sig_navigator`` when present,
-        else the mean of each frame), None (zeros) or an array of the navigation shape.
+        The VBF image: ``"navigator"`` (the navigator stored in ``metadata._HyperSpy``
+        when it has the navigation shape, else the mean of each frame), None (zeros) or an array of the navigation shape.
     endianness
         Only ``"<"`` is written (every known reader expects it).
 
@@ -467,13 +473,14 @@ def write(
         lead = {4: (max(1, frames_per_block // shape4[1]), -1), 3: (frames_per_block,), 2: ()}
         data = da.from_array(np.asarray(data), chunks=lead[data.ndim] + (-1, -1))
     data4 = data.reshape(shape4) if data.ndim < 4 else data
-    frames = _to_uint8(data4, intensity_scaling)
+    bounds = _scaling_bounds(data4, intensity_scaling)
+    frames = _to_uint8(data4, bounds)
     if nav_img is None:
         # The per-frame mean of the data as given, scaled like the frames (RosettaSciIO's VBF).
         nav_img = data4.mean(axis=(-2, -1))
-        nav_img = nav_img if intensity_scaling is None else _to_uint8(nav_img, intensity_scaling)
-    elif intensity_scaling is not None and not isinstance(navigator, str):
-        nav_img = _to_uint8(da.asarray(np.asarray(navigator)), intensity_scaling)
+        nav_img = nav_img if bounds is None else _rescale(nav_img, *bounds)
+    elif bounds is not None and not isinstance(navigator, str):
+        nav_img = _rescale(da.asarray(np.asarray(navigator)), *bounds)
 
     off1, off2 = int(header["Data_offset_1"]), int(header["Data_offset_2"])
     ny, nx = shape4[:2]
