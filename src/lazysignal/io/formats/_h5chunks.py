@@ -73,18 +73,23 @@ class _Plan:
 
 
 def _pipeline(dset: h5py.Dataset) -> tuple[tuple[int, tuple[int, ...]], ...] | None:
-    """The dataset's filter pipeline if this module can decode it itself, else None."""
-    if dset.chunks is None or dset.dtype.kind not in "biufc" or dset.dtype.hasobject:
+    """The dataset's filter pipeline if this module can decode it itself, else None.
+
+    Handled: no filter, shuffle, deflate, or shuffle then deflate (what h5py makes for
+    ``compression="gzip", shuffle=True``); anything else is left to h5py.
+    """
+    if dset.chunks is None or dset.dtype.kind not in "biufc":
         return None
     dcpl = dset.id.get_create_plist()
     filters = []
     for i in range(dcpl.get_nfilters()):
         code, _flags, values, _name = dcpl.get_filter(i)
-        if code not in _FAST_FILTERS:
-            return None
-        if code == _SHUFFLE and values and values[0] != dset.dtype.itemsize:
-            return None
         filters.append((int(code), tuple(int(v) for v in values)))
+    codes = [code for code, _ in filters]
+    if codes not in ([], [_SHUFFLE], [_DEFLATE], [_SHUFFLE, _DEFLATE]):
+        return None
+    if _SHUFFLE in codes and filters[0][1] and filters[0][1][0] != dset.dtype.itemsize:
+        return None
     return tuple(filters)
 
 
@@ -256,16 +261,16 @@ def _unshuffle_into(shuffled: np.ndarray, dst: np.ndarray) -> None:
             o[..., k] = shuffled[(k,) + idx]
 
 
-def _shuffle(arr: np.ndarray) -> np.ndarray:
-    """HDF5's shuffle of a C-contiguous array: (itemsize, arr.size) uint8."""
-    isz = arr.dtype.itemsize
-    src = _as_bytes(arr.reshape(-1))
-    out = np.empty((isz, arr.size), np.uint8)
-    for idx in _slabs((arr.size,)):
+def _shuffle(raw: np.ndarray, itemsize: int) -> np.ndarray:
+    """HDF5's shuffle of the bytes of contiguous items: byte k of every item, for each k."""
+    n = raw.size // itemsize
+    src = raw.reshape(n, itemsize)
+    out = np.empty((itemsize, n), np.uint8)
+    for idx in _slabs((n,)):
         s = src[idx]
-        for k in range(isz):
-            out[(k,) + idx] = s[..., k]
-    return out
+        for k in range(itemsize):
+            out[(k,) + idx] = s[:, k]
+    return out.reshape(-1)
 
 
 # --------------------------------------------------------------------------- reading
@@ -282,31 +287,20 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
     crop = tuple(slice(0, v) for v in valid)
     try:
         mask, buf = dsid.read_direct_chunk(origin)  # the only call under HDF5's lock
-    except RuntimeError:
+    except (RuntimeError, MemoryError, OSError):  # h5py's error for an unallocated chunk varies
         if dsid.get_chunk_info_by_coord(origin).byte_offset is None:
             dst[...] = plan.fill  # never written: HDF5 reads the fill value
             return
         raise
-    steps = [f for i, f in enumerate(plan.filters) if not (mask >> i) & 1]
-    shuffled = False
-    for code, values in reversed(steps):
-        if code == _DEFLATE:
-            buf = isal_zlib.decompress(buf, bufsize=full_nbytes)
-        elif code == _SHUFFLE and dtype.itemsize > 1:
-            if len(buf) != full_nbytes:
-                break
-            if (code, values) == steps[0]:  # the last step to undo: scatter into dst
-                shuffled = True
-            else:
-                tmp = np.empty(stored, dtype)
-                _unshuffle_into(np.frombuffer(buf, np.uint8).reshape((-1,) + stored), tmp)
-                buf = tmp.data.cast("B")
+    codes = {code for i, (code, _) in enumerate(plan.filters) if not (mask >> i) & 1}
+    if _DEFLATE in codes:
+        buf = isal_zlib.decompress(buf, bufsize=full_nbytes)  # releases the GIL
     if len(buf) != full_nbytes:
         raise FileFormatError(
             f"{plan.path}: dataset {plan.name!r}, chunk at {origin}: decoded to {len(buf)} "
             f"bytes, expected {full_nbytes} (chunk shape {stored}, {dtype}). The file is "
             f"corrupt; try reading it with h5py to confirm.")
-    if shuffled:
+    if _SHUFFLE in codes and dtype.itemsize > 1:
         src = np.frombuffer(buf, np.uint8).reshape((dtype.itemsize,) + stored)
         _unshuffle_into(src[(slice(None),) + crop], dst)
     else:
@@ -415,19 +409,16 @@ def isal_level(zlib_level: int) -> int | None:
     return 1 if zlib_level <= 6 else 2 if zlib_level <= 8 else 3
 
 
-def _encode_chunk(plan: _Plan, level: int | None, chunk: np.ndarray) -> bytes:
-    """Apply the plan's filters (write order) to one full stored chunk."""
+def _encode_chunk(plan: _Plan, level: int | None, chunk: np.ndarray) -> np.ndarray:
+    """Apply the plan's filters (in write order) to one full stored chunk."""
     chunk = np.ascontiguousarray(chunk, dtype=plan.np_dtype)
-    buf: Any = chunk.reshape(-1).view(np.uint8)
+    buf = chunk.reshape(-1).view(np.uint8)
     for code, _values in plan.filters:
         if code == _SHUFFLE and chunk.dtype.itemsize > 1:
-            buf = _shuffle(np.frombuffer(buf, plan.np_dtype).reshape(-1) if not isinstance(
-                buf, np.ndarray) or buf.dtype != plan.np_dtype else buf)
-        elif code == _DEFLATE:
-            data = buf if isinstance(buf, (bytes, bytearray)) else np.ascontiguousarray(buf).data
-            buf = zlib.compress(data, 0) if level is None else isal_zlib.compress(data, level)
-    if isinstance(buf, np.ndarray):
-        buf = np.ascontiguousarray(buf).tobytes()
+            buf = _shuffle(buf, chunk.dtype.itemsize)
+        elif code == _DEFLATE:  # both release the GIL
+            packed = zlib.compress(buf, 0) if level is None else isal_zlib.compress(buf, level)
+            buf = np.frombuffer(packed, np.uint8)
     return buf
 
 
@@ -535,40 +526,60 @@ def write_dataset(group: h5py.Group, name: str, data: Any, *, chunks: Any,
     for code, values in filters or ():
         if code == _DEFLATE:
             level = isal_level(values[0] if values else 4)
+    is_dask = isinstance(data, da.Array)
+    client = _distributed_client(data) if is_dask else None
     if plan.stored is None or filters is None:
-        # h5py encodes: write block by block so memory stays bounded for dask data
-        if isinstance(data, da.Array):
+        # h5py encodes (one block at a time, so memory stays bounded for dask data)
+        if client is not None:
+            _write_distributed(client, data, _Identity(), functools.partial(_h5py_write, dset))
+        elif is_dask:
             da.store(data, dset, lock=True)
         else:
             dset[...] = data
         return dset
-    is_dask = isinstance(data, da.Array)
     src = _aligned(data, plan.stored) if is_dask else da.from_array(
         np.asarray(data), chunks=tuple(max(c, 1) for c in plan.stored))
-    client = _distributed_client(src) if is_dask else None
     if client is None:
         target = _DirectChunkTarget(dset, plan, level)
         da.store(src, target, lock=False, scheduler=None if is_dask else "threads")
     else:
-        _write_distributed(client, src, dset, plan, level)
+        _write_distributed(client, src, functools.partial(_encode_region, plan, level),
+                           functools.partial(_direct_write, dset))
     return dset
 
 
-def _write_distributed(client, src: da.Array, dset, plan: _Plan, level) -> None:
-    """Encode blocks on the cluster, a bounded number in flight; write them here."""
+class _Identity:
+    """Picklable task body for the h5py fallback: ship the block back as it is."""
+
+    def __call__(self, block, lo):
+        return lo, block
+
+
+def _h5py_write(dset, result) -> None:
+    lo, block = result
+    dset[tuple(slice(a, a + n) for a, n in zip(lo, block.shape))] = block
+
+
+def _direct_write(dset, result) -> None:
+    for origin, chunk in result:
+        dset.id.write_direct_chunk(origin, chunk)
+
+
+def _write_distributed(client, src: da.Array, task, write) -> None:
+    """Run ``task(block, origin)`` on the cluster, a bounded number in flight, and
+    ``write`` each result here as it comes (HDF5 handles stay in this process)."""
     from distributed import as_completed
 
-    encode = dask.delayed(_encode_region, pure=True)
+    run = dask.delayed(task, pure=True)
     starts = _starts(src.chunks)
     blocks = src.to_delayed()
-    todo = deque(
-        encode(plan, level, blocks[idx], tuple(starts[ax][i] for ax, i in enumerate(idx)))
-        for idx in np.ndindex(*blocks.shape))
+    todo = deque(run(blocks[idx], tuple(starts[ax][i] for ax, i in enumerate(idx)))
+                 for idx in np.ndindex(*blocks.shape))
     window = 2 * max(1, sum(client.nthreads().values()))
-    running = as_completed([client.compute(todo.popleft()) for _ in range(min(window, len(todo)))])
+    first = [client.compute(todo.popleft()) for _ in range(min(window, len(todo)))]
+    running = as_completed(first, loop=client.loop)
     for future in running:
-        for origin, chunk in future.result():
-            dset.id.write_direct_chunk(origin, chunk)
+        write(future.result())
         future.release()
         if todo:
             running.add(client.compute(todo.popleft()))
