@@ -188,6 +188,7 @@ def test_write_on_distributed_cluster(tmp_path, client):
     data = _data((20, 9, 10), "f4")
     src = hc.lazy_dataset(_h5(tmp_path / "s.h5", data, chunks=(5, 9, 10)), "g/x")
     with dask.config.set(scheduler=client.get), h5py.File(tmp_path / "o.h5", "w") as f:
+        assert hc._distributed_client(src) is client  # the cluster path is the one taken
         hc.write_dataset(f, "y", src * 2, chunks=(4, 9, 5))
         hc.write_dataset(f, "z", src, chunks=(4, 9, 5), compression="lzf", compression_opts=None)
     with h5py.File(tmp_path / "o.h5") as f:
