@@ -261,3 +261,11 @@ def test_unknown_options_rejected(tmp_path, module, name):
         warnings.simplefilter("error")
         with pytest.raises(TypeError, match="unknown options"):
             module.read(tmp_path / name, bogus=1)
+
+
+@pytest.mark.parametrize("module,name", FORMATS)
+def test_ragged_data_is_refused_clearly(tmp_path, module, name):
+    ragged = np.empty(2, dtype=object)
+    ragged[0], ragged[1] = np.arange(2), np.arange(3)
+    with pytest.raises(TypeError, match=f"{name}.*ragged"):
+        module.write(tmp_path / name, {"data": ragged})

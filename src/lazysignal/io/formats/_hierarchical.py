@@ -438,7 +438,7 @@ def read_signal_group(
         raise backend.error(f"{where}: no 'data' array")
     stored_data = group["data"]
     shape = tuple(stored_data.shape)
-    if any(f"_ragged_shapes_{k}" in group for k in ("data",)) or "ragged_shapes" in group:
+    if "_ragged_shapes_data" in group or "ragged_shapes" in group:
         raise backend.error(
             f"{where}: ragged (variable-length) data is not supported by lazysignal yet"
         )
@@ -615,6 +615,11 @@ def write_signal(
     group, as HyperSpy does for signals inside metadata.
     """
     data = signal["data"]
+    if data.dtype == object:
+        raise TypeError(
+            f"Saving {backend.path!r}: object (ragged) data cannot be saved to "
+            f"{backend.format_name} by lazysignal yet; convert it to a numeric dtype."
+        )
     shape = tuple(data.shape)
     axes = _signal_axes(signal, len(shape))
     stored_axes = [

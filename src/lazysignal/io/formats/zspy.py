@@ -39,9 +39,10 @@ from ._hierarchical import (
 
 __all__ = ["FORMAT", "read", "write", "close", "default_compressor", "TARGET_CHUNK_BYTES"]
 
+# A lazy read of a zip store keeps the zip open (directory stores hold no handle).
 FORMAT = FormatSpec(
     "zspy", ("zspy",), writes=True, lazy=True, chunks=True, distributed=True,
-    keeps_file_open=False,
+    keeps_file_open=True,
 )
 
 #: HyperSpy's target chunk size for eager data saved to ``.zspy``.
@@ -136,6 +137,9 @@ class _ZarrTree(TreeBackend):
         array = parent.create_array(
             name, shape=data.shape, dtype=data.dtype,
             chunks=chunks if chunks is not None else "auto", **self._array_options(),
+            # Every chunk on disk, as HyperSpy's zarr 2 writes them (zarr 3 skips chunks equal
+            # to the fill value, so a lost chunk file could not be told from a zero chunk).
+            config={"write_empty_chunks": True},
         )
         if 0 in data.shape:
             return
