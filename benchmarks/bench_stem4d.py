@@ -1,0 +1,217 @@
+"""4D-STEM (128, 128|256, 256) uint16, 2 GiB: lazy sum over navigation and virtual bright field.
+
+Files: the peer's ``stem4d.raw`` (flat C order) and ``stem4d.mrc`` (1024-byte header, then
+the same bytes, read with ``navigation_shape=(128, 128)``) from ``$PEER_DATA`` (default
+``/tmp/lazysignal-peer/data``, written by ``/work/shared/bench/make_data.py stem``); when they
+are absent, equivalent files are written here. A blockfile copy (uint8, 1 GiB) is measured
+when ``lazysignal.io.formats.blockfile`` exists and writes.
+
+Every read is ``distributed=True`` (each task ``preadv``'s its own chunk), page cache warm,
+dask's threaded scheduler on all cores. Chunks are (16, 32, 256, 256): 32 MiB per task,
+frames whole. The per-chunk kernels avoid float64 temporaries: the navigation sum adds
+each chunk into uint32 partials, and the virtual bright field sums the mask's pixels as
+row runs (a disk is ~65 runs) with integer accumulators.
+
+Limit: one core of numpy on the same bytes already in memory: ``a.sum(dtype=uint64)``
+(summing the same bytes), and for context numpy doing the same operation the plain way.
+The peer's figures (HyperSpy 2.5 on the same kind of machine, ``/work/shared/bench/RESULTS.md``)
+are quoted in the notes. ``--quick``: a (16, 16|128, 128) file pair written here.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+
+from lazysignal.io.chunked_file import file_array, write_file_array
+from lazysignal.io.formats import mrc
+
+from .harness import Context, Result, measure, warm_page_cache
+
+# HyperSpy 2.5, same kind of 2-core machine (RESULTS.md, median seconds, default chunks).
+PEER_VBF_MRC = 1.585
+PEER_VBF_RAW_DISTRIBUTED = 1.009
+FULL_SHAPE = (128, 128, 256, 256)
+QUICK_SHAPE = (16, 16, 128, 128)
+DISK_RADIUS = 32
+
+
+def disk_mask(shape: tuple[int, int], radius: float) -> np.ndarray:
+    """The peer's bright-field disk: centred on the frame, ``radius`` pixels."""
+    ky, kx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return ((ky - shape[0] / 2 + 0.5) ** 2 + (kx - shape[1] / 2 + 0.5) ** 2) <= radius**2
+
+
+def mask_runs(mask: np.ndarray) -> list[tuple[int, int, int]]:
+    """A 2-D boolean mask as ``(row, first column, end column)`` runs of True."""
+    runs = []
+    for row in np.flatnonzero(mask.any(axis=1)):
+        line = np.concatenate(([False], mask[row], [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(line))
+        runs.extend((int(row), int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
+    return runs
+
+
+def _sum_frames_u32(block: np.ndarray) -> np.ndarray:
+    # uint32 cannot overflow while a chunk holds <= 65537 uint16 frames.
+    return block.sum(axis=(0, 1), dtype=np.uint32)[None, None]
+
+
+def lazy_sum_navigation(arr: da.Array) -> da.Array:
+    """Sum over the two navigation axes: uint32 partial per chunk, then uint64 total."""
+    assert max(arr.chunks[0]) * max(arr.chunks[1]) <= 65537
+    partial = arr.map_blocks(
+        _sum_frames_u32,
+        chunks=((1,) * arr.numblocks[0], (1,) * arr.numblocks[1]) + arr.chunks[2:],
+        dtype=np.uint32,
+    )
+    return partial.sum(axis=(0, 1), dtype=np.uint64)
+
+
+def _vbf_block(block: np.ndarray, runs, rows: int, cols: int) -> np.ndarray:
+    acc = np.zeros(block.shape[:2], dtype=np.uint64)
+    for row, start, stop in runs:
+        acc += block[:, :, row, start:stop].sum(axis=-1, dtype=np.uint64)
+    return acc
+
+
+def lazy_virtual_image(arr: da.Array, mask: np.ndarray) -> da.Array:
+    """Sum of each frame's pixels under ``mask`` (frames must be whole in each chunk)."""
+    assert arr.chunks[2] == (arr.shape[2],) and arr.chunks[3] == (arr.shape[3],)
+    runs = mask_runs(mask)
+    return arr.map_blocks(
+        _vbf_block, runs, arr.shape[2], arr.shape[3], drop_axis=(2, 3), dtype=np.uint64
+    )
+
+
+# ------------------------------------------------------------------------------- data files
+def _peer_files() -> tuple[Path, Path] | None:
+    folder = Path(os.environ.get("PEER_DATA", "/tmp/lazysignal-peer/data"))
+    raw, mrc_path = folder / "stem4d.raw", folder / "stem4d.mrc"
+    if raw.exists() and mrc_path.exists() and raw.stat().st_size == 2 * np.prod(FULL_SHAPE):
+        return raw, mrc_path
+    return None
+
+
+def _frames(shape: tuple[int, ...], seed: int = 0) -> da.Array:
+    """Synthetic 4D-STEM: a bright disk plus Poisson background, made chunk by chunk."""
+    mask = disk_mask(shape[2:], DISK_RADIUS * shape[2] / 256)
+
+    def make(block_info=None):
+        loc = block_info[None]["array-location"]
+        n, m = loc[0][1] - loc[0][0], loc[1][1] - loc[1][0]
+        rng = np.random.default_rng([seed, loc[0][0], loc[1][0]])
+        out = rng.poisson(3, size=(n, m) + shape[2:]).astype(np.uint16)
+        out[:, :, mask] += np.uint16(1000)
+        return out
+
+    return da.map_blocks(make, chunks=da.core.normalize_chunks((8, shape[1]) + shape[2:], shape),
+                         dtype=np.uint16)
+
+
+def _own_files(ctx: Context, shape: tuple[int, ...]) -> tuple[Path, Path]:
+    folder = ctx.data_dir / ("stem4d-quick" if ctx.quick else "stem4d")
+    folder.mkdir(parents=True, exist_ok=True)
+    raw, mrc_path = folder / "stem4d.raw", folder / "stem4d.mrc"
+    if not raw.exists() or raw.stat().st_size != 2 * np.prod(shape):
+        raw.write_bytes(b"")
+        write_file_array(raw, _frames(shape))
+    if not mrc_path.exists():
+        data = file_array(raw, shape=shape, dtype="<u2")
+        axes = [{"name": n, "units": u, "navigate": i < 2, "size": s, "scale": 1.0, "offset": 0.0}
+                for i, (n, u, s) in enumerate(zip("yxab", ("nm", "nm", "1/nm", "1/nm"), shape))]
+        mrc.write(mrc_path, {"data": data, "axes": axes, "metadata": {}})
+    return raw, mrc_path
+
+
+def _blockfile(ctx: Context, raw: Path, shape: tuple[int, ...]):
+    """A uint8 blockfile copy and its reader, when another module provides the format."""
+    try:
+        blockfile = importlib.import_module("lazysignal.io.formats.blockfile")
+    except ModuleNotFoundError:
+        return None
+    if not getattr(blockfile, "FORMAT", None) or not blockfile.FORMAT.writes:
+        return None
+    path = ctx.data_dir / ("stem4d-quick.blo" if ctx.quick else "stem4d.blo")
+    if not path.exists():
+        data = (file_array(raw, shape=shape, dtype="<u2") // 8).clip(0, 255).astype(np.uint8)
+        axes = [{"name": n, "units": u, "navigate": i < 2, "size": s, "scale": 1.0, "offset": 0.0}
+                for i, (n, u, s) in enumerate(zip("yxab", ("nm", "nm", "cm", "cm"), shape))]
+        blockfile.write(path, {"data": data, "axes": axes, "metadata": {}}, navigator=None) \
+            if "navigator" in blockfile.write.__code__.co_varnames else \
+            blockfile.write(path, {"data": data, "axes": axes, "metadata": {}})
+    return blockfile, path
+
+
+# ------------------------------------------------------------------------------- the run
+def run(ctx: Context) -> None:
+    shape = QUICK_SHAPE if ctx.quick else FULL_SHAPE
+    files = None if ctx.quick else _peer_files()
+    source = "peer files" if files else "written here"
+    raw, mrc_path = files or _own_files(ctx, shape)
+    nbytes = int(np.prod(shape)) * 2
+    chunks = (16, 32) + shape[2:] if not ctx.quick else (4, 16) + shape[2:]
+    mask = disk_mask(shape[2:], DISK_RADIUS * shape[2] / 256)
+    cores = os.cpu_count() or 1
+
+    readers = {
+        "raw": lambda: file_array(raw, shape=shape, dtype="<u2", chunks=chunks, distributed=True),
+        "mrc": lambda: mrc.read(mrc_path, lazy=True, chunks=chunks, distributed=True,
+                                navigation_shape=shape[1::-1])[0]["data"],
+    }
+    bf = _blockfile(ctx, raw, shape)
+    if bf is not None:
+        blockfile, bf_path = bf
+        readers["blockfile"] = lambda: blockfile.read(bf_path, lazy=True, chunks=chunks,
+                                                      distributed=True)[0]["data"]
+
+    # Limits: one core, the same bytes already in memory (measured first, then freed, so
+    # its 2 GiB do not count in our peak RSS).
+    data = np.fromfile(raw, dtype="<u2").reshape(shape)
+    t_flat, peak = measure(lambda: data.sum(dtype=np.uint64))
+    ctx.record(Result("numpy 1 core: a.sum(dtype=uint64), in memory", t_flat, nbytes, peak))
+    t_nav, peak = measure(lambda: data.sum(axis=(0, 1), dtype=np.uint64), repeat=1)
+    ctx.record(Result("numpy 1 core: a.sum(axis=(0, 1)), in memory", t_nav, nbytes, peak))
+    sub = data[: max(1, shape[0] // 8)]
+    t_vbf, peak = measure(lambda: (sub * mask).sum(axis=(2, 3)), repeat=1)
+    t_vbf *= shape[0] / sub.shape[0]
+    ctx.record(Result("numpy 1 core: (a * mask).sum(axis=(2, 3)), in memory", t_vbf, nbytes, peak,
+                      note="timed on 1/8 of the frames, scaled"))
+    del data, sub
+    gc.collect()
+
+    results: dict[str, float] = {}
+    for name, make in readers.items():
+        path = {"raw": raw, "mrc": mrc_path}.get(name) or bf[1]
+        warm_page_cache(path)
+        arr = make()
+        size = arr.nbytes
+        m = mask
+        with dask.config.set(scheduler="threads", num_workers=cores):
+            t, peak = measure(lambda: lazy_sum_navigation(make()).compute())
+            ctx.record(Result(f"stem4d {name} lazy sum over navigation", t, size, peak,
+                              limit_seconds=t_flat * size / nbytes, limit_name="numpy sum", note=f"chunks {chunks[:2]}, {source}"))
+            results[f"sum {name}"] = t
+            t, peak = measure(lambda: lazy_virtual_image(make(), m).compute())
+            note = f"chunks {chunks[:2]}"
+            if not ctx.quick and name == "mrc":
+                note += f"; peer {PEER_VBF_MRC} s -> {PEER_VBF_MRC / t:.2f}x (target 2x)"
+            if not ctx.quick and name == "raw":
+                note += f"; peer {PEER_VBF_RAW_DISTRIBUTED} s -> {PEER_VBF_RAW_DISTRIBUTED / t:.2f}x"
+            ctx.record(Result(f"stem4d {name} lazy virtual bright field", t, size, peak,
+                              limit_seconds=t_flat * size / nbytes, limit_name="numpy sum", note=note))
+            results[f"vbf {name}"] = t
+
+    for key, t in results.items():
+        print(f"  {key:<16} {t_flat / t:5.2f}x numpy flat sum   "
+              f"{(t_nav if key.startswith('sum') else t_vbf) / t:5.2f}x numpy same op", flush=True)
+    if os.environ.get("LAZYSIGNAL_BENCH_JSON"):
+        Path(os.environ["LAZYSIGNAL_BENCH_JSON"]).write_text(json.dumps(
+            {"results": results, "numpy_flat_sum": t_flat, "numpy_sum_nav": t_nav, "numpy_vbf": t_vbf}))
