@@ -51,10 +51,6 @@ class ReductionsMixin:
     def _without_axes(self, data, removed: tuple[int, ...]):
         """A new signal from ``data`` with the ``removed`` numpy axes dropped."""
         axes = [a.copy() for i, a in enumerate(self.axes_manager._axes) if i not in removed]
-        if not axes:
-            # HyperSpy keeps one "Scalar" signal axis when every axis is reduced.
-            axes = [DataAxis(size=1, name="Scalar", navigate=False)]
-            data = data.reshape(1)
         return self._new_like(data, axes)
 
     def _reduce(self, name: str, axis: Any, out=None, rechunk: bool = False):

@@ -207,6 +207,10 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
     def _new_like(self, data, axes=None, cls: type | None = None) -> "BaseSignal":
         """A signal of a fitting class holding ``data`` with copies of metadata and axes."""
         axes = [a.copy() for a in self.axes_manager._axes] if axes is None else axes
+        if not axes:
+            # HyperSpy keeps one "Scalar" signal axis when no axis is left.
+            axes = [DataAxis(size=1, name="Scalar", navigate=False)]
+            data = data.reshape(1)
         signal_dim = sum(1 for a in axes if not (a.navigate if isinstance(a, DataAxis) else a["navigate"]))
         if cls is None:
             signal_type = self.metadata.get_item("Signal.signal_type", "")

@@ -57,7 +57,9 @@ def signals(draw, *, dtypes=DTYPES, nav_dims=(0, 2), sig_dims=(1, 2), max_side: 
     shape, n_sig = draw(signal_shapes(nav_dims=nav_dims, sig_dims=sig_dims, max_side=max_side))
     dtype = np.dtype(draw(st.sampled_from(dtypes)))
     if dtype.kind == "f":
-        elements = st.floats(-1e3, 1e3, allow_nan=not finite, width=dtype.itemsize * 8)
+        elements = st.floats(-1e3, 1e3, width=dtype.itemsize * 8)
+        if not finite:
+            elements = st.one_of(elements, st.just(float("nan")))
     elif dtype.kind == "c":
         elements = st.complex_numbers(max_magnitude=1e3, allow_nan=False, allow_infinity=False)
     else:
