@@ -1,38 +1,203 @@
-"""Computing lazy data: the one place that calls ``dask.compute`` for signals."""
+"""Computing lazy data: the one place that calls ``dask.compute`` for signals.
+
+* :func:`compute_arrays` computes any number of dask collections in one pass (a shared
+  input is read once), with a progress bar on the threaded/process schedulers
+  (``dask.diagnostics.ProgressBar``) and on dask.distributed (``distributed.progress`` on
+  the futures), honouring the preferences' scheduler and worker count.
+* :func:`compute` is ``lazysignal.compute(*signals)``: several lazy signals in one pass.
+* :func:`default_chunks` is the chunking ``as_lazy`` uses (the chunk planner).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import sys
+from typing import Any
 
 import dask
 import numpy as np
 from dask.diagnostics import ProgressBar
 
 from .array_ops import is_lazy
+from .preferences import preferences
 
-__all__ = ["compute_arrays", "progress_context", "default_chunks"]
+__all__ = ["compute", "compute_arrays", "progress_context", "default_chunks", "distributed_client",
+           "resolve_progress"]
+
+
+def resolve_progress(show_progressbar: bool | None) -> bool:
+    """The call's choice, else the preference."""
+    return bool(preferences.show_progressbar if show_progressbar is None else show_progressbar)
+
+
+def distributed_client():
+    """The ``distributed.Client`` dask would use now, or None (threads/processes)."""
+    if preferences.scheduler not in (None, "distributed"):
+        return None
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import default_client
+
+    try:
+        client = default_client()
+    except ValueError:
+        if preferences.scheduler == "distributed":
+            raise ValueError("preferences.scheduler is 'distributed' but no distributed.Client exists; "
+                             "create one (Client(LocalCluster())) or set the scheduler to None.") from None
+        return None
+    # A client exists but the user chose another scheduler for dask explicitly.
+    if dask.config.get("scheduler", None) not in (None, "dask.distributed", "distributed"):
+        return None
+    return client
 
 
 def progress_context(show_progressbar: bool | None):
-    """A context manager that shows a progress bar while dask computes, when asked."""
-    if show_progressbar:
-        return ProgressBar()
+    """A context manager showing a text progress bar for threaded/process dask computations."""
+    if resolve_progress(show_progressbar):
+        return ProgressBar(dt=0.2)
     return contextlib.nullcontext()
 
 
-def compute_arrays(*arrays, show_progressbar: bool | None = None) -> tuple[np.ndarray, ...]:
-    """Compute several arrays in one pass (shared inputs are read once); numpy passes through."""
-    lazy = [i for i, a in enumerate(arrays) if is_lazy(a)]
-    results = list(arrays)
-    if lazy:
+def _scheduler_kwargs(num_workers: int | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if preferences.scheduler not in (None, "distributed"):
+        kwargs["scheduler"] = preferences.scheduler
+    workers = num_workers or preferences.num_workers
+    if workers:
+        kwargs["num_workers"] = int(workers)
+    return kwargs
+
+
+def compute_arrays(*collections, show_progressbar: bool | None = None,
+                   num_workers: int | None = None) -> tuple[Any, ...]:
+    """Compute several dask collections in one pass (shared inputs are read once).
+
+    Non-dask values pass through unchanged. With a ``distributed.Client`` active the work
+    is submitted to it and the progress bar follows the futures.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np
+    >>> x = da.arange(10, chunks=5)
+    >>> compute_arrays(x.sum(), x.max(), np.ones(2), show_progressbar=False)
+    (np.int64(45), np.int64(9), array([1., 1.]))
+    """
+    lazy = [i for i, a in enumerate(collections) if dask.is_dask_collection(a)]
+    results = list(collections)
+    if not lazy:
+        return tuple(results)
+    todo = [collections[i] for i in lazy]
+    client = distributed_client()
+    if client is not None:
+        futures = client.compute(todo)
+        if resolve_progress(show_progressbar):
+            from distributed import progress
+
+            progress(futures, notebook=False)
+            print(file=sys.stdout, flush=True)
+        computed = client.gather(futures)
+    else:
         with progress_context(show_progressbar):
-            computed = dask.compute(*[arrays[i] for i in lazy])
-        for i, value in zip(lazy, computed):
-            results[i] = value
+            computed = dask.compute(*todo, **_scheduler_kwargs(num_workers))
+    for i, value in zip(lazy, computed):
+        results[i] = value
     return tuple(results)
 
 
-def default_chunks(shape: tuple[int, ...], signal_ndim: int) -> tuple:
-    """Chunks for ``as_lazy``: signal axes whole, navigation split by dask's "auto"."""
-    nav_ndim = len(shape) - signal_ndim
-    return ("auto",) * nav_ndim + (-1,) * signal_ndim
+def compute(*signals, show_progressbar: bool | None = None, num_workers: int | None = None,
+            close_file: bool = False):
+    """Compute several lazy signals in place, in one pass over their shared data.
+
+    ``s1.compute(); s2.compute()`` reads the file twice when both derive from it;
+    ``compute(s1, s2)`` builds one graph, so each stored chunk is read once.
+
+    Parameters
+    ----------
+    signals
+        Signals (eager ones are left alone).
+    show_progressbar
+        Progress bar (default: the preference).
+    num_workers
+        Threads/processes to use (default: the preference, else dask's).
+    close_file
+        Close the files the signals keep open, once computed.
+
+    Returns
+    -------
+    tuple
+        The same signals, now eager (a single signal when one was given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lazysignal as ls
+    >>> from lazysignal.lazy import compute
+    >>> s = ls.signals.Signal1D(np.ones((4, 8))).as_lazy()
+    >>> a, b = compute(s.sum(axis="signal"), s.max(axis="navigation"))
+    >>> a.lazy, float(a.data.sum()), b.data.tolist()[:2]
+    (False, 32.0, [1.0, 1.0])
+    """
+    arrays = [s.data for s in signals]
+    computed = compute_arrays(*arrays, show_progressbar=show_progressbar, num_workers=num_workers)
+    for s, value in zip(signals, computed):
+        if is_lazy(s.data):
+            s.data = np.asarray(value) if not isinstance(value, np.ndarray) else value
+        if close_file:
+            s.close_file()
+    return signals[0] if len(signals) == 1 else tuple(signals)
+
+
+def default_chunks(shape: tuple[int, ...], signal_ndim: int, dtype: Any = None) -> tuple:
+    """Chunks for ``as_lazy`` and ``transpose(optimize=True)``: the chunk planner's choice.
+
+    Signal axes whole (unless one signal exceeds the target chunk size), navigation split
+    into chunks of about ``preferences.chunk_target_bytes``, enough chunks for every worker.
+    Without ``dtype`` 8-byte elements are assumed.
+
+    Examples
+    --------
+    >>> default_chunks((4, 10), 1)
+    ((4,), (10,))
+    """
+    from .chunks import plan_chunks
+
+    itemsize = np.dtype(dtype).itemsize if dtype is not None else 8
+    return plan_chunks(shape, signal_ndim, itemsize, sig_chunks="auto")
+
+
+class _NumpySource:
+    """A numpy array dask can slice without ``from_array``'s defensive whole-array copy.
+
+    ``dask.array.from_array`` copies anything with a ``.copy`` method (a 2 GiB array costs
+    2 GiB and seconds before any work). Tasks built on this wrapper read views of the
+    array, so the array must not change until the computation is done: use it for
+    temporary graphs computed at once (``map`` on eager data), not for ``as_lazy``.
+    """
+
+    def __init__(self, array: np.ndarray):
+        self._array = array
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, key):
+        return self._array[key]
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+
+def from_numpy_nocopy(array: np.ndarray, chunks) -> "Any":
+    """A dask array over ``array`` without copying it (see :class:`_NumpySource`).
+
+    Examples
+    --------
+    >>> x = np.arange(6.0)
+    >>> from_numpy_nocopy(x, 3).sum().compute()
+    np.float64(15.0)
+    """
+    import dask.array as da
+
+    import uuid
+
+    return da.from_array(_NumpySource(np.asarray(array)), chunks=chunks, asarray=False,
+                         name=f"numpy-{uuid.uuid4().hex}",
+                         meta=np.empty((0,) * np.ndim(array), dtype=np.asarray(array).dtype))
