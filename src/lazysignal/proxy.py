@@ -56,6 +56,10 @@ _UNLOADED: Any = object()
 _LABEL_MAX = 80
 
 
+_AST_RACE_MESSAGE = "AST constructor recursion depth mismatch"
+_AST_RACE_RETRIES = 5
+
+
 def _default_loader(path: str, **load_kwargs: Any) -> Any:
     # Imported here because the front door imports this module's package.
     from lazysignal import load
@@ -278,7 +282,7 @@ class LazyReadData:
             if data is not _UNLOADED:
                 return data
             try:
-                data = self._read()
+                data = self._read_retrying_interpreter_race()
             except Exception as exc:
                 with self._state_lock:
                     self._loading = False
@@ -288,6 +292,19 @@ class LazyReadData:
                 self._remaining = self.nops
                 self._loading = True
             return data
+
+    def _read_retrying_interpreter_race(self) -> Any:
+        # CPython 3.11/3.12 can raise a spurious SystemError when two threads
+        # build ASTs at once (python/cpython#106905); np.load parses every .npy
+        # header with ast.literal_eval, so preloading .npy files in threads hits
+        # it now and then. The error says nothing about the file: try again.
+        for attempt in range(_AST_RACE_RETRIES):
+            try:
+                return self._read()
+            except SystemError as exc:
+                if attempt == _AST_RACE_RETRIES - 1 or not str(exc).startswith(_AST_RACE_MESSAGE):
+                    raise
+        raise AssertionError("unreachable")
 
     def _read(self) -> Any:
         """Load the file; subclasses may override this to load differently."""
