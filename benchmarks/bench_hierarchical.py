@@ -4,7 +4,10 @@ Full run: the peer's files (``/work/shared/bench/make_data.py``), found in
 ``$PEER_DATA`` (default ``/tmp/lazysignal-peer/data``): A = ``synthetic_dataset.hspy``
 (512, 512|992) float64, chunks (64, 512, 248), gzip + shuffle; Z = the same as
 ``synthetic_dataset.zspy``. The peer's figures (HyperSpy 2.5, same kind of machine,
-``/work/shared/bench/RESULTS.md``) are quoted in the notes with our speed-up over them.
+``/work/shared/bench/RESULTS.md``) are quoted in the notes with our speed-up over them,
+and the peer's ``hyperspy_workflow.py`` is run again now, on the same files, so the two
+are compared under the same load (set ``LAZYSIGNAL_BENCH_PEER=0`` to skip that). Notes
+also give this process' CPU seconds, a figure that does not depend on other load.
 
 Limit: numpy summing the same bytes already in memory (one core). For reference, the
 single-threaded ``h5py`` read of A is measured too. ``--quick``: a small file pair
@@ -13,8 +16,10 @@ generated here.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -30,6 +35,38 @@ from .harness import Context, Result, measure, warm_page_cache
 PEER = {"sum_nav A": 7.841, "sum_sig A": 7.801, "sum_nav Z": 2.062, "save_zspy": 8.136,
         "save_hspy": 25.7, "h5py read A": 9.494}
 TARGET = {"sum_nav A": 3, "sum_sig A": 3, "sum_nav Z": 2, "save_zspy": 2, "save_hspy": 3}
+
+
+PEER_PYTHON = os.environ.get("PEER_PYTHON", "/tmp/lazysignal-peer/venv/bin/python")
+WORKFLOW = Path(__file__).resolve().parents[2] / "shared" / "bench" / "hyperspy_workflow.py"
+
+
+def _peer_now(op: str, key: str) -> float | None:
+    """The peer's inner seconds for ``op`` on data ``key``, run now (same conditions)."""
+    if os.environ.get("LAZYSIGNAL_BENCH_PEER", "1") == "0":
+        return None
+    workflow = Path(os.environ.get("PEER_WORKFLOW", WORKFLOW))
+    if not (Path(PEER_PYTHON).exists() and workflow.exists()):
+        return None
+    env = dict(os.environ, PEER_DATA=str(_peer_data()))
+    done = subprocess.run([PEER_PYTHON, str(workflow), op, key], capture_output=True, text=True,
+                          env=env, timeout=600)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("{"):
+            rec = json.loads(line)
+            return None if rec.get("error") else float(rec["seconds"])
+    return None
+
+
+def _timed(fn):
+    """``fn`` wrapped to add this process' CPU seconds (all threads) to a list."""
+    cpu: list[float] = []
+
+    def wrapped():
+        c0 = time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+    return wrapped, cpu
 
 
 def _peer_data() -> Path:
@@ -56,14 +93,20 @@ def _data_path(path: Path) -> str:
     return f"Experiments/{title}/data"
 
 
-def _note(key: str, seconds: float, quick: bool) -> str:
-    if quick or key not in PEER:
-        return "quick data" if quick else ""
-    speedup = PEER[key] / seconds
-    target = TARGET.get(key)
-    verdict = "" if target is None else (f" (target {target}x: " + ("met)" if speedup >= target
-                                                                    else "NOT met)"))
-    return f"peer {PEER[key]:.2f} s -> {speedup:.2f}x{verdict}"
+def _note(key: str, seconds: float, quick: bool, cpu: list[float] | None = None,
+          peer_now: float | None = None) -> str:
+    parts = [f"cpu {min(cpu):.2f} s"] if cpu else []
+    if quick:
+        return "; ".join(parts + ["quick data"])
+    if key in PEER:
+        speedup = PEER[key] / seconds
+        target = TARGET.get(key)
+        verdict = "" if target is None else (
+            f" (target {target}x " + ("met)" if speedup >= target else "NOT met)"))
+        parts.append(f"vs RESULTS.md peer {PEER[key]:.2f} s: {speedup:.2f}x{verdict}")
+    if peer_now is not None:
+        parts.append(f"vs peer run now {peer_now:.2f} s: {peer_now / seconds:.2f}x")
+    return "; ".join(parts)
 
 
 def _rm(path: Path) -> None:
@@ -105,24 +148,31 @@ def run(ctx: Context) -> None:
                       arr.nbytes / 2**20, limit_nav, note=_note("h5py read A", h5_seconds, quick)))
     del arr
 
+    def peer(op, key):
+        return None if quick else _peer_now(op, key)
+
     # Raw chunk path alone (no signal layer): parallel inflate + unshuffle.
     x = _h5chunks.lazy_dataset(a_path, dp)
-    sec, peak = measure(lambda: x.sum(axis=(0, 1)).compute(), repeat=repeat)
+    fn, cpu = _timed(lambda: x.sum(axis=(0, 1)).compute())
+    sec, peak = measure(fn, repeat=repeat)
     ctx.record(Result("_h5chunks.lazy_dataset(A).sum(nav)", sec, nbytes, peak, limit_nav,
-                      note=_note("sum_nav A", sec, quick)))
+                      note=_note("sum_nav A", sec, quick, cpu)))
 
     s = ls.load(a_path, lazy=True)
-    sec, peak = measure(lambda: s.sum(axis="navigation").compute(), repeat=repeat)
+    fn, cpu = _timed(lambda: s.sum(axis="navigation").compute())
+    sec, peak = measure(fn, repeat=repeat)
     ctx.record(Result("hspy A lazy sum over navigation", sec, nbytes, peak, limit_nav,
-                      note=_note("sum_nav A", sec, quick)))
-    sec, peak = measure(lambda: s.sum(axis="signal").compute(), repeat=repeat)
+                      note=_note("sum_nav A", sec, quick, cpu, peer("sum_nav", "A"))))
+    fn, cpu = _timed(lambda: s.sum(axis="signal").compute())
+    sec, peak = measure(fn, repeat=repeat)
     ctx.record(Result("hspy A lazy sum over signal", sec, nbytes, peak, limit_sig,
-                      note=_note("sum_sig A", sec, quick)))
+                      note=_note("sum_sig A", sec, quick, cpu)))
 
     sz = ls.load(z_path, lazy=True)
-    sec, peak = measure(lambda: sz.sum(axis="navigation").compute(), repeat=repeat)
+    fn, cpu = _timed(lambda: sz.sum(axis="navigation").compute())
+    sec, peak = measure(fn, repeat=repeat)
     ctx.record(Result("zspy Z lazy sum over navigation", sec, nbytes, peak, limit_nav,
-                      note=_note("sum_nav Z", sec, quick)))
+                      note=_note("sum_nav Z", sec, quick, cpu, peer("sum_nav", "Z"))))
 
     # Saving the lazy signal loaded from A (read + inflate + encode + write).
     chunks = (16, 64, 62) if quick else (64, 512, 248)
@@ -135,10 +185,12 @@ def run(ctx: Context) -> None:
             _rm(out)
             s.save(out, chunks=chunks, overwrite=True)
 
-        sec, peak = measure(save, repeat=1 if not quick else repeat)
+        fn, cpu = _timed(save)
+        sec, peak = measure(fn, repeat=1 if not quick else repeat)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.is_dir() \
             else out.stat().st_size
+        note = _note(key, sec, quick, cpu, peer(key, "A"))
         ctx.record(Result(f"save lazy A -> {ext} chunks {chunks}", sec, nbytes, peak, None,
-                          note=f"{_note(key, sec, quick)}; {size / 2**20:.0f} MiB on disk"))
+                          note=f"{note}; {size / 2**20:.0f} MiB on disk"))
         _rm(out)
     _h5chunks.close(a_path)
