@@ -262,3 +262,11 @@ def test_write_levels_give_zlib_streams(tmp_path, level):
         d = hc.write_dataset(f, "x", data, chunks=(16, 16), compression_opts=level)
         assert d.compression_opts == level
         np.testing.assert_array_equal(d[()], data)
+
+
+def test_write_numpy_with_tiny_chunks(tmp_path):
+    data = _data((300, 40), "i8")
+    with h5py.File(tmp_path / "t.h5", "w") as f:
+        d = hc.write_dataset(f, "x", data, chunks=(1, 7))
+        np.testing.assert_array_equal(d[()], data)
+    assert hc._grow((300, 40), (1, 7), 8, 1 << 24) == (300, 40)

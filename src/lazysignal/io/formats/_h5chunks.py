@@ -135,15 +135,21 @@ def _axis_chunks(size: int, stored: int, want: Any, axis: int, where: str) -> tu
     raise bad(f"{want!r} is not a block size")
 
 
-def _auto_chunks(shape, stored, dtype) -> tuple[tuple[int, ...], ...]:
-    """Multiples of the stored chunks aimed at dask's ``array.chunk-size``."""
-    target = dask.utils.parse_bytes(dask.config.get("array.chunk-size"))
+def _grow(shape, stored, itemsize: int, target: int) -> tuple[int, ...]:
+    """Multiples of ``stored`` (leading axes grown first) up to about ``target`` bytes."""
     sizes = list(stored)
     # Grow the leading (navigation) axes first: signal axes are usually stored whole.
     for ax in range(len(shape)):
-        while sizes[ax] < shape[ax] and math.prod(sizes) * dtype.itemsize * 2 <= target:
+        while sizes[ax] < shape[ax] and math.prod(sizes) * itemsize * 2 <= target:
             sizes[ax] = min(sizes[ax] * 2, -(-shape[ax] // stored[ax]) * stored[ax])
-    return tuple(_axis_chunks(s, c, min(w, s), ax, "")
+    return tuple(min(w, s) for w, s in zip(sizes, shape))
+
+
+def _auto_chunks(shape, stored, dtype) -> tuple[tuple[int, ...], ...]:
+    """Multiples of the stored chunks aimed at dask's ``array.chunk-size``."""
+    target = dask.utils.parse_bytes(dask.config.get("array.chunk-size"))
+    sizes = _grow(shape, stored, dtype.itemsize, target)
+    return tuple(_axis_chunks(s, c, w, ax, "")
                  for ax, (s, c, w) in enumerate(zip(shape, stored, sizes)))
 
 
@@ -537,8 +543,11 @@ def write_dataset(group: h5py.Group, name: str, data: Any, *, chunks: Any,
         else:
             dset[...] = data
         return dset
-    src = _aligned(data, plan.stored) if is_dask else da.from_array(
-        np.asarray(data), chunks=tuple(max(c, 1) for c in plan.stored))
+    if is_dask:
+        src = _aligned(data, plan.stored)
+    else:  # tasks of several stored chunks (~16 MiB) so tiny chunks do not mean many tasks
+        data = np.asarray(data)
+        src = da.from_array(data, chunks=_grow(data.shape, plan.stored, data.itemsize, 1 << 24))
     if client is None:
         target = _DirectChunkTarget(dset, plan, level)
         da.store(src, target, lock=False, scheduler=None if is_dask else "threads")
