@@ -10,7 +10,7 @@ Examples
 """
 
 from . import signals
-from .io import load
+from .io.load import load
 from .preferences import preferences
 from .stacking import stack
 

@@ -7,11 +7,14 @@ array and returns the same kind.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Sequence
 
 import dask.array as da
 import numpy as np
 import scipy.integrate
+
+from .io.chunked_file import file_array
 
 __all__ = [
     "is_lazy",
@@ -21,6 +24,7 @@ __all__ = [
     "integrate_simpson",
     "gradient",
     "align_for_broadcast",
+    "as_dask",
 ]
 
 
@@ -119,3 +123,23 @@ def align_for_broadcast(
         (1,) * (nav_dim - len(n)) + tuple(n) + (1,) * (sig_dim - len(s)) + tuple(s)
         for n, s in shapes
     )
+
+
+def as_dask(data: np.ndarray, chunks) -> da.Array:
+    """Wrap a numpy array in dask; a memory-mapped file becomes per-chunk file reads.
+
+    ``da.from_array`` on a ``numpy.memmap`` would copy the whole file into memory (dask
+    2024.12 and later); a memmap of a whole file instead becomes a graph whose every task
+    reads its own chunk (see :mod:`lazysignal.io.chunked_file`), bounded in memory and fast
+    from the page cache.
+
+    Examples
+    --------
+    >>> as_dask(np.arange(6).reshape(2, 3), chunks=(1, 3)).chunks
+    ((1, 1), (3,))
+    """
+    if (isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap)
+            and data.flags.c_contiguous and data.filename):
+        return file_array(data.filename, shape=data.shape, dtype=data.dtype, offset=data.offset,
+                          frame_ndim=0, chunks=chunks)
+    return da.from_array(data, chunks=chunks)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .axes import Shape
-from .io import load
+from .io.load import load
 
 __all__ = ["main", "info_text"]
 

@@ -15,7 +15,7 @@ import dask.array as da
 import numpy as np
 
 from .arithmetic import ArithmeticMixin
-from .array_ops import is_lazy
+from .array_ops import as_dask, is_lazy
 from .axes import AxesManager, DataAxis, Shape
 from .errors import AxisError, DtypeError, ShapeMismatchError
 from .indexing import IndexingMixin
@@ -69,8 +69,8 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         *,
         ragged: bool = False,
     ):
-        if not is_lazy(data):
-            data = np.asarray(data)
+        if not is_lazy(data) and not isinstance(data, np.ndarray):
+            data = np.asarray(data)  # an ndarray subclass (np.memmap) is kept as it is
         if data.ndim == 0:
             data = data.reshape(1)
         axes = self._default_axes(data.shape, axes)
@@ -159,7 +159,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         else:
             if chunks is None:
                 chunks = default_chunks(data.shape, self.axes_manager.signal_dimension)
-            data = da.from_array(data, chunks=chunks)
+            data = as_dask(data, chunks)
         new = self._new_like(data)
         new._file_closers = list(self._file_closers)
         return new

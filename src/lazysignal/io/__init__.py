@@ -1,6 +1,7 @@
-"""Reading and writing files: the front door (``load``, ``save``) and the format modules."""
+"""Reading and writing files.
 
-from .load import load
-from .save import save
-
-__all__ = ["load", "save"]
+``load`` (:mod:`lazysignal.io.load`) and ``save`` (:mod:`lazysignal.io.save`) are the front
+door; :mod:`lazysignal.io.registry` lists the format modules of :mod:`lazysignal.io.formats`;
+:mod:`lazysignal.io.chunked_file` is the data path binary formats share. This package module
+imports none of them, so the data path can be used without the front door.
+"""

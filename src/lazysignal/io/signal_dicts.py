@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..array_ops import is_lazy
+import dask.array as da
+
 from ..signal_registry import signal_class_for
 from .spec import SignalDict
 
@@ -60,7 +61,7 @@ def signal_to_dict(signal: "BaseSignal") -> SignalDict:
         "axes": signal.axes_manager.as_dicts(),
         "metadata": _signals_out(signal.metadata.as_dictionary()),
         "original_metadata": _signals_out(signal.original_metadata.as_dictionary()),
-        "attributes": {"_lazy": is_lazy(signal.data), "ragged": signal.ragged},
+        "attributes": {"_lazy": isinstance(signal.data, da.Array), "ragged": signal.ragged},
     }
     learning = getattr(signal, "learning_results", None)
     if learning:
