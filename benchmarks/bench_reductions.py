@@ -1,0 +1,52 @@
+"""Issue 2: lazy ``sum`` over navigation and over signal axes of a memory-mapped .npy file.
+
+A (512, 512|1024) float64 signal (2 GiB) is stored as ``.npy``, opened with
+``np.load(mmap_mode="r")`` and wrapped lazily with ``as_lazy()``; with the page cache warm,
+its lazy sums are compared with one-core numpy summing the same bytes already in memory.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+from lazysignal.signals import Signal1D
+
+from .harness import Context, Result, measure, warm_page_cache
+
+
+def _data_file(ctx: Context, shape: tuple[int, int, int]):
+    path = ctx.data_dir / f"reductions_{'x'.join(map(str, shape))}.npy"
+    if not path.exists():
+        out = np.lib.format.open_memmap(path, mode="w+", dtype="float64", shape=shape)
+        rng = np.random.default_rng(0)
+        for i in range(shape[0]):
+            out[i] = rng.random(shape[1:])
+        out.flush()
+        del out
+    return path
+
+
+def run(ctx: Context) -> None:
+    shape = (32, 32, 1024) if ctx.quick else (512, 512, 1024)
+    path = _data_file(ctx, shape)
+    warm_page_cache(path)
+    nbytes = int(np.prod(shape)) * 8
+
+    in_memory = np.load(path)
+    limit_nav, _ = measure(lambda: in_memory.sum(axis=(0, 1)))
+    limit_sig, _ = measure(lambda: in_memory.sum(axis=2))
+    expected_nav = in_memory.sum(axis=(0, 1))
+    del in_memory
+    gc.collect()
+
+    signal = Signal1D(np.load(path, mmap_mode="r")).as_lazy()
+    chunks = "x".join(str(c) for c in signal.data.chunksize)
+    seconds, peak = measure(lambda: signal.sum(axis="navigation").compute())
+    ctx.record(Result(f"sum navigation, lazy mmap .npy {shape} chunks {chunks}", seconds, nbytes, peak,
+                      limit_seconds=limit_nav, limit_name="numpy 1-core in RAM"))
+    np.testing.assert_allclose(signal.sum(axis="navigation").compute().data, expected_nav, rtol=1e-9)
+    seconds, peak = measure(lambda: signal.sum(axis="signal").compute())
+    ctx.record(Result(f"sum signal, lazy mmap .npy {shape}", seconds, nbytes, peak,
+                      limit_seconds=limit_sig, limit_name="numpy 1-core in RAM"))
