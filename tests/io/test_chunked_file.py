@@ -190,13 +190,13 @@ class _PeakRSS:
 
 @pytest.mark.parametrize("distributed", [False, True])
 def test_memory_stays_bounded(tmp_path, distributed):
-    shape = (64, 32, 128, 128)  # 256 MiB of uint16
+    shape = (128, 64, 128, 128)  # 256 MiB of uint16
     path = tmp_path / "mem.bin"
     frame = np.arange(128 * 128, dtype="<u2").reshape(128, 128)
     with open(path, "wb") as f:
         for _ in range(shape[0] * shape[1] // 64):
             f.write(np.broadcast_to(frame, (64, 128, 128)).tobytes())
-    arr = file_array(path, shape=shape, dtype="<u2", chunks=(4, 32, 128, 128), distributed=distributed)
+    arr = file_array(path, shape=shape, dtype="<u2", chunks=(4, 64, 128, 128), distributed=distributed)
     with _PeakRSS() as rss:
         total = arr.sum(axis=(0, 1), dtype=np.uint64).compute(scheduler="threads", num_workers=2)
     np.testing.assert_array_equal(total, frame.astype(np.uint64) * shape[0] * shape[1])
@@ -230,3 +230,18 @@ def test_local_cluster_equals_threads(stack, client):
     on_cluster = client.compute(vbf).result()
     np.testing.assert_array_equal(on_cluster, threaded)
     np.testing.assert_array_equal(threaded, (data.astype(np.uint64) * mask).sum(axis=(2, 3)))
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_write_file_array_round_trip(tmp_path, lazy):
+    data = np.arange(3 * 4 * 5 * 6, dtype=">i2").reshape(3, 4, 5, 6)
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"H" * 9)
+    from lazysignal.io.chunked_file import write_file_array
+
+    src = da.from_array(data, chunks=(2, 3, 5, 4)) if lazy else data
+    write_file_array(path, src, offset=9, frame_header=3)
+    assert path.read_bytes()[:9] == b"H" * 9
+    assert path.stat().st_size == 9 + 12 * (3 + 60)
+    back = read_file_array(path, shape=data.shape, dtype=">i2", offset=9, frame_header=3)
+    np.testing.assert_array_equal(back, data)
