@@ -28,27 +28,30 @@ def block_chunks(data, nav_ndim: int) -> tuple[tuple[int, ...], ...]:
     """The chunks iterate_blocks walks: rows of the slowest navigation axis, the rest whole.
 
     The row count per block follows the current chunks of the first axis when the other
-    axes are whole already (no rechunk), else the chunk planner.
+    navigation axes are whole already (signal chunks are merged), else the chunk planner.
 
     Examples
     --------
-    >>> block_chunks(da.zeros((8, 4, 10), chunks=(2, 4, 10)), 2)
+    >>> block_chunks(da.zeros((8, 4, 10), chunks=(2, 4, 5)), 2)
     ((2, 2, 2, 2), (4,), (10,))
     >>> block_chunks(da.zeros((8, 4, 10), chunks=(2, 2, 5)), 2)   # small: one block
     ((8,), (4,), (10,))
     """
+    from ..preferences import preferences
+
     shape = data.shape
     if nav_ndim == 0:
         return tuple((n,) for n in shape)
     rest = tuple((n,) for n in shape[1:])
-    if is_lazy(data):
+    if is_lazy(data) and all(len(c) == 1 for c in data.chunks[1:nav_ndim]):
+        # Inner navigation axes whole already: keep the row chunks (signal chunks are merged),
+        # unless whole signals make a block much bigger than the target.
         first = data.chunks[0]
-        if all(len(c) == 1 for c in data.chunks[1:]):
+        block_bytes = max(first) * int(np.prod(shape[1:], dtype=np.int64)) * data.dtype.itemsize
+        if block_bytes <= 2 * preferences.chunk_target_bytes:
             return (first,) + rest
-        planned = plan_chunks(shape, data.ndim - 1, data.dtype.itemsize, nav_chunks="auto",
-                              sig_chunks=-1)[0]
-        return (planned,) + rest
-    planned = plan_chunks(shape, data.ndim - 1, data.dtype.itemsize)[0]
+    planned = plan_chunks(shape, data.ndim - 1, data.dtype.itemsize, nav_chunks="auto", sig_chunks=-1,
+                          previous=data.chunks if is_lazy(data) else None)[0]
     return (planned,) + rest
 
 

@@ -26,7 +26,6 @@ __all__ = ["histogram", "bin_edges", "LAZY_REFUSED"]
 
 #: Bin rules that need every value in memory at once.
 LAZY_REFUSED = ("knuth", "blocks")
-_RULES = ("fd", "scott", "auto", "sturges", "rice", "sqrt", "doane", "stone")
 
 
 def _block_percentiles(block: np.ndarray, qs: np.ndarray):
@@ -53,13 +52,66 @@ def _merge(parts, qs: np.ndarray) -> np.ndarray:
 def _lazy_quartiles(data):
     """Quartiles from per-chunk percentiles merged by weight (exact for one chunk)."""
     qs = np.linspace(0, 100, 201)
-    parts = [dask.delayed(_block_percentiles)(b, qs) for b in data.to_delayed().ravel()]
+    parts = [dask.delayed(_block_percentiles)(b, qs) for b in data.to_delayed(optimize_graph=False).ravel()]
     return dask.delayed(_merge)(parts, qs)
+
+
+def _stats(data, bins: Any, range_bins) -> dict[str, float]:
+    """The statistics a bin rule needs, computed in ONE pass (numpy or dask).
+
+    As numpy does, values outside ``range_bins`` (and non-finite ones) are left out.
+    """
+    lazy = is_lazy(data)
+    xp = da if lazy else np
+    values = data
+    if data.dtype.kind in "fc" or range_bins is not None:
+        keep = xp.isfinite(data) if data.dtype.kind in "fc" else xp.ones(data.shape, dtype=bool)
+        if range_bins is not None:
+            keep = keep & (data >= range_bins[0]) & (data <= range_bins[1])
+        values = xp.where(keep, data.astype(float), np.nan)
+        stats: dict[str, Any] = {"n": keep.sum()}
+    else:
+        stats = {"n": data.size}
+    stats["lo"], stats["hi"] = xp.nanmin(values), xp.nanmax(values)
+    if bins == "scott":
+        stats["std"] = xp.nanstd(values)
+    if bins in ("fd", "auto"):
+        stats["q"] = _lazy_quartiles(values) if lazy else np.nanpercentile(values, [25, 75])
+    keys = list(stats)
+    # optimize_graph=False: keep the array and the delayed quartile branch on the same keys,
+    # so each chunk is read once for all the statistics.
+    computed = dask.compute(*[stats[k] for k in keys], optimize_graph=False) if lazy else \
+        [stats[k] for k in keys]
+    out = dict(zip(keys, computed))
+    out["n"] = int(out["n"])
+    return out
+
+
+def _width(bins: str, st: dict[str, Any]) -> float:
+    """numpy's bin width for a rule (numpy.lib.histograms), from the statistics."""
+    n, ptp = st["n"], float(st["hi"]) - float(st["lo"])
+    if bins == "scott":
+        return (24.0 * np.pi**0.5 / n) ** (1.0 / 3.0) * float(st["std"])
+    if bins == "sturges":
+        return ptp / (np.log2(n) + 1.0)
+    if bins == "sqrt":
+        return ptp / np.sqrt(n)
+    if bins == "rice":
+        return ptp / (2.0 * n ** (1.0 / 3.0))
+    q25, q75 = np.asarray(st["q"], dtype=float)
+    fd = 2.0 * (q75 - q25) * n ** (-1.0 / 3.0)
+    if bins == "fd":
+        return fd
+    sturges = ptp / (np.log2(n) + 1.0)
+    return min(fd, sturges) if fd else sturges  # "auto"
 
 
 def bin_edges(data, bins: Any = "fd", range_bins: tuple[float, float] | None = None,
               max_num_bins: int = 250) -> np.ndarray:
-    """The bin edges ``histogram`` uses (numpy's rules; a lazy pass 1 when needed).
+    """The bin edges ``histogram`` uses: numpy's rules, capped at ``max_num_bins``.
+
+    Eager and lazy data go through the same statistics and formula (a lazy pass 1 when
+    the edges are not known), so they give the same edges; see the module notes on "fd".
 
     Examples
     --------
@@ -73,56 +125,25 @@ def bin_edges(data, bins: Any = "fd", range_bins: tuple[float, float] | None = N
                 "sorted in memory at once. Use bins='fd' or 'scott' (two passes over the data), an "
                 "int or an array of edges, or compute() the signal first if it fits in memory.")
         return _astropy_like_edges(np.asarray(data).ravel(), bins, range_bins)
-    if not is_lazy(data):
-        flat = np.asarray(data).ravel()
-        flat = flat[np.isfinite(flat)] if flat.dtype.kind == "f" else flat
-        if isinstance(bins, str):
-            edges = np.histogram_bin_edges(flat, bins=bins, range=range_bins)
-            if edges.size - 1 > max_num_bins:
-                edges = np.histogram_bin_edges(flat, bins=max_num_bins, range=range_bins)
-            return edges
-        return np.histogram_bin_edges(flat, bins=bins, range=range_bins)
-    if not isinstance(bins, str):
-        if np.ndim(bins) == 1:
-            return np.asarray(bins, dtype=float)
-        if range_bins is not None:
-            return np.linspace(float(range_bins[0]), float(range_bins[1]), int(bins) + 1)
-    # Reductions over every axis at once: no ravel, which would rechunk an n-d array.
-    finite = da.isfinite(data) if data.dtype.kind in "fc" else None
-    stats: dict[str, Any] = {"n": finite.sum() if finite is not None else data.size}
-    if range_bins is None:
-        stats["lo"], stats["hi"] = da.nanmin(data), da.nanmax(data)
-    if bins == "scott":
-        stats["std"] = da.nanstd(data)
-    elif bins in ("fd", "auto"):
-        stats["q"] = _lazy_quartiles(data)
-    keys = list(stats)
-    values = dict(zip(keys, dask.compute(*[stats[k] for k in keys])))
-    values["n"] = int(values["n"])
-    lo, hi = (float(values["lo"]), float(values["hi"])) if range_bins is None else map(float, range_bins)
+    if not isinstance(bins, str) and np.ndim(bins) == 1:
+        return np.asarray(bins, dtype=float)
+    if isinstance(bins, str) and bins not in ("fd", "scott", "auto", "sturges", "sqrt", "rice"):
+        raise ValueError(f"Unknown bins rule {bins!r}; use 'fd', 'scott', 'auto', 'sturges', 'sqrt', "
+                         "'rice' (or 'knuth'/'blocks' on data in memory), an int or an array of edges.")
+    if not isinstance(bins, str) and range_bins is not None:
+        lo, hi = float(range_bins[0]), float(range_bins[1])
+        st = None
+    else:
+        st = _stats(data, bins if isinstance(bins, str) else None, range_bins)
+        lo, hi = (float(st["lo"]), float(st["hi"])) if range_bins is None else map(float, range_bins)
     if isinstance(bins, str):
-        n = int(values["n"])
-        width = None
-        if bins == "scott":
-            width = (24.0 * np.pi**0.5 / n) ** (1.0 / 3.0) * float(values["std"])
-        elif bins in ("fd", "auto"):
-            q25, q75 = np.asarray(values["q"], dtype=float)
-            width = 2.0 * (q75 - q25) * n ** (-1.0 / 3.0)
-            if bins == "auto":
-                sturges = (hi - lo) / (np.log2(n) + 1.0)
-                width = min(width, sturges) if width > 0 else sturges
-        elif bins == "sturges":
-            nbins = int(np.ceil(np.log2(n) + 1))
-        elif bins == "sqrt":
-            nbins = int(np.ceil(np.sqrt(n)))
-        elif bins == "rice":
-            nbins = int(np.ceil(2 * n ** (1 / 3)))
+        width = _width(bins, st) if st["n"] else 0.0
+        if not np.isfinite(width):
+            nbins = max_num_bins
+        elif width > 0 and hi > lo:
+            nbins = int(np.ceil((hi - lo) / width))
         else:
-            raise ValueError(f"bins={bins!r} is not available for lazy data; use 'fd', 'scott', "
-                             "'sturges', 'sqrt', 'rice', an int or an array of edges.")
-        if width is not None:
-            ok = np.isfinite(width) and width > 0 and hi > lo
-            nbins = int(np.ceil((hi - lo) / width)) if ok else (max_num_bins if hi > lo else 1)
+            nbins = 1
         nbins = max(1, min(nbins, max_num_bins))
     else:
         nbins = int(bins)
@@ -152,7 +173,7 @@ def histogram(data, bins: Any = "fd", range_bins: tuple[float, float] | None = N
     """
     edges = bin_edges(data, bins, range_bins, max_num_bins)
     if not is_lazy(data):
-        counts, _ = np.histogram(np.asarray(data).ravel(), bins=edges)
+        counts, _ = np.histogram(np.asarray(data), bins=edges)
         return counts, edges
     counts, _ = da.histogram(data.ravel(), bins=edges)
     return counts, edges

@@ -169,8 +169,11 @@ def map_blocks_axis(function: Callable, data, nav_ndim: int, constant: Mapping[s
         result = np.asarray(function(data, axis=sig_axes, **constant))
         return result if result.shape[:nav_ndim] == data.shape[:nav_ndim] else None
     whole = data.rechunk(tuple(data.chunks[:nav_ndim]) + tuple((n,) for n in data.shape[nav_ndim:]))
+    # meta given: dask must not call the function on an empty array to guess it.
+    meta = np.empty((0,) * (nav_ndim + len(out_sig)), dtype=probe.dtype)
     if out_sig == data.shape[nav_ndim:]:
-        return whole.map_blocks(lambda b: function(b, axis=sig_axes, **constant), dtype=probe.dtype)
+        return whole.map_blocks(lambda b: function(b, axis=sig_axes, **constant), dtype=probe.dtype,
+                                meta=meta)
     drop = tuple(range(nav_ndim, data.ndim))
     new = tuple(range(nav_ndim, nav_ndim + len(out_sig)))
 
@@ -178,6 +181,7 @@ def map_blocks_axis(function: Callable, data, nav_ndim: int, constant: Mapping[s
         return np.asarray(function(b, axis=sig_axes, **constant))
 
     if not out_sig:
-        return whole.map_blocks(block_func, drop_axis=drop, dtype=probe.dtype)
+        return whole.map_blocks(block_func, drop_axis=drop, dtype=probe.dtype, meta=meta)
     chunks = tuple(whole.chunks[:nav_ndim]) + tuple((n,) for n in out_sig)
-    return whole.map_blocks(block_func, drop_axis=drop, new_axis=new, chunks=chunks, dtype=probe.dtype)
+    return whole.map_blocks(block_func, drop_axis=drop, new_axis=new, chunks=chunks, dtype=probe.dtype,
+                            meta=meta)
