@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import operator
 import os
+import sys
 import threading
 import weakref
 from collections import deque
@@ -378,15 +379,25 @@ class LazyReadData:
 
     def _binary(self, other: Any, op: Callable[[Any, Any], Any], symbol: str, *, reflected: bool = False,
                 inplace: bool = False) -> "LazyReadData":
+        # Measured before this frame takes any other reference to self.
+        self_refs = _refcount(self)
         proxies = [self] if not isinstance(other, LazyReadData) or other is self else [self, other]
         mine = self._load(f"operation {symbol!r}")
+        mine_refs = _refcount(mine)
         theirs = other._load(f"operation {symbol!r}") if isinstance(other, LazyReadData) else other
         left, right = (theirs, mine) if reflected else (mine, theirs)
+        if _PROBE is not None:
+            _PROBE.append((self_refs, mine_refs))
         if inplace and self.filename is not None:
             # A file-backed proxy's data is a cache of its file: never mutate it.
             op = _OUT_OF_PLACE[op]
         try:
-            result = op(left, right)
+            result = _UNLOADED
+            if (not inplace and _ELISION is not None and self.filename is None
+                    and self_refs <= _ELISION[0] and mine_refs <= _ELISION[1]):
+                result = _elide_temporary(mine, theirs, op, reflected)
+            if result is _UNLOADED:
+                result = op(left, right)
         except (TypeError, ValueError) as exc:
             raise self._operation_error(other, symbol, reflected, exc) from exc
         # Count only after success, exactly once per distinct proxy operand.
@@ -423,6 +434,74 @@ class LazyReadData:
         result = cls.__new__(cls)
         result._setup(value, filename=None, loader=None, load_kwargs={}, nops=0, label=label)
         return result
+
+
+# -- temporary elision ------------------------------------------------------------------
+#
+# ``sum(arrays)`` on plain numpy arrays adds in place into the running total, because
+# numpy reuses an operand that only the interpreter holds ("temporary elision"): one
+# allocation and its page faults fewer per file. A proxy always holds its data, so numpy
+# never sees a temporary; we do the same check one level up. An in-memory result proxy
+# referenced only by the expression being evaluated (the running total inside ``sum``,
+# ``(a + b)`` in ``(a + b) * c``), whose array nothing else references, is about to be
+# thrown away: its array can take the result. What "referenced only by the expression"
+# means in reference counts depends on the interpreter, so it is measured at import
+# (below) and the elision is off wherever a named variable cannot be told from a
+# temporary (or reference counts are unavailable).
+
+_PROBE: list[tuple[int, int]] | None = None
+_ELISION: tuple[int, int] | None = None
+_UFUNCS: dict[Callable, Any] = {}
+
+
+def _refcount(obj: Any) -> int:
+    return sys.getrefcount(obj) if _ELISION is not None or _PROBE is not None else 0
+
+
+def _elide_temporary(mine: Any, theirs: Any, op: Callable, reflected: bool) -> Any:
+    """``op`` computed into ``mine`` when that gives exactly ``op``'s result; else _UNLOADED."""
+    import numpy as np
+
+    ufunc = _UFUNCS.get(op)
+    if (ufunc is None or type(mine) is not np.ndarray or mine.base is not None
+            or not mine.flags.writeable):
+        return _UNLOADED
+    if not isinstance(theirs, (np.ndarray, np.generic, int, float, complex)) or isinstance(theirs, bool):
+        return _UNLOADED
+    left, right = (theirs, mine) if reflected else (mine, theirs)
+    try:
+        same = (np.result_type(left, right) == mine.dtype
+                and np.broadcast_shapes(mine.shape, np.shape(theirs)) == mine.shape)
+    except (TypeError, ValueError):
+        return _UNLOADED
+    return ufunc(left, right, out=mine) if same else _UNLOADED
+
+
+def _calibrate_elision() -> tuple[int, int] | None:
+    """Reference counts seen in ``_binary`` for a temporary proxy, or None if unsafe."""
+    global _PROBE
+    if not hasattr(sys, "getrefcount") or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None
+    import numpy as np
+
+    _UFUNCS.update({operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+                    operator.truediv: np.true_divide, operator.floordiv: np.floor_divide,
+                    operator.mod: np.remainder, operator.pow: np.power})
+    _PROBE = []
+    try:
+        LazyReadData._result(np.zeros(2), "probe") + 1  # a temporary on the stack
+        named = LazyReadData._result(np.zeros(2), "probe")
+        named + 1  # a named variable
+        sum([1, 1], LazyReadData._result(np.zeros(2), "probe"))  # 2nd add: sum()'s running total
+        held = named.data
+        named + 1  # the array held elsewhere
+    finally:
+        probe, _PROBE = _PROBE, None
+    del held
+    temporary, named_var, _, in_sum, shared = probe
+    if not (temporary[0] < named_var[0] and in_sum[0] <= temporary[0] and temporary[1] < shared[1]):
+        return None
+    return temporary[0], temporary[1]
 
 
 def _describe(obj: Any) -> str:
@@ -484,6 +563,9 @@ for _name, _op, _symbol in (("neg", operator.neg, "-"), ("pos", operator.pos, "+
     setattr(LazyReadData, f"__{_name}__", _unary_method)
 
 del _name, _op, _iop, _symbol, _prefix, _fn, _reflected, _inplace, _sym, _method, _unary_method
+
+
+_ELISION = _calibrate_elision()
 
 
 # -- preloading --------------------------------------------------------------
