@@ -65,13 +65,18 @@ def _bin_block(block: np.ndarray, factors: tuple[int, ...], dtype: np.dtype) -> 
     shape = []
     sum_axes = []
     for i, (n, f) in enumerate(zip(block.shape, factors)):
+        if f == 1:  # an axis that is not binned is not split (no extra reduction axis)
+            shape.append(n)
+            continue
         full = -(-n // f)
         if full * f != n:  # a partial last bin (crop=False): pad with zeros
             pad = [(0, 0)] * block.ndim
             pad[i] = (0, full * f - n)
             block = np.pad(block, pad)
         shape += [full, f]
-        sum_axes.append(2 * i + 1)
+        sum_axes.append(len(shape) - 1)
+    if not sum_axes:
+        return block.astype(dtype, copy=True)
     return block.reshape(shape).sum(axis=tuple(sum_axes), dtype=dtype)
 
 
