@@ -163,10 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> import tempfile, contextlib, io
     >>> with contextlib.redirect_stdout(io.StringIO()) as out:
-    ...     main(["--shape", "16,12,100", "--out", tempfile.mkdtemp()])
-    0
-    >>> "compute_navigator" in out.getvalue()
-    True
+    ...     status = main(["--shape", "16,12,100", "--out", tempfile.mkdtemp()])
+    >>> status, "compute_navigator" in out.getvalue()
+    (0, True)
     """
     parser = argparse.ArgumentParser(prog="lazysignal demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--shape", type=_parse_shape, default=(512, 512, 992),
