@@ -7,8 +7,10 @@ are absent, equivalent files are written here. A blockfile copy (uint8, 1 GiB) i
 when ``lazysignal.io.formats.blockfile`` exists and writes.
 
 Every read is ``distributed=True`` (each task ``preadv``'s its own chunk), page cache warm,
-dask's threaded scheduler on all cores. Chunks are (16, 32, 256, 256): 32 MiB per task,
-frames whole. The per-chunk kernels avoid float64 temporaries: the navigation sum adds
+dask's threaded scheduler on all cores. Chunks are (2, 32, 256, 256): 4 MiB per task,
+frames whole. Small chunks are faster here: glibc reuses a freed 4 MiB buffer (already
+faulted in, often still in cache), while 32 MiB buffers are fresh mmaps that page-fault
+on every read (measured: 0.29 s vs 0.86 s for the navigation sum). The per-chunk kernels avoid float64 temporaries: the navigation sum adds
 each chunk into uint32 partials, and the virtual bright field sums the mask's pixels as
 row runs (a disk is ~65 runs) with integer accumulators.
 
@@ -30,6 +32,7 @@ import dask
 import dask.array as da
 import numpy as np
 
+import lazysignal as ls
 from lazysignal.io.chunked_file import file_array, write_file_array
 from lazysignal.io.formats import mrc
 
@@ -157,14 +160,15 @@ def run(ctx: Context) -> None:
     source = "peer files" if files else "written here"
     raw, mrc_path = files or _own_files(ctx, shape)
     nbytes = int(np.prod(shape)) * 2
-    chunks = (16, 32) + shape[2:] if not ctx.quick else (4, 16) + shape[2:]
+    chunks = (2, 32) + shape[2:] if not ctx.quick else (4, 16) + shape[2:]
     mask = disk_mask(shape[2:], DISK_RADIUS * shape[2] / 256)
     cores = os.cpu_count() or 1
 
     readers = {
         "raw": lambda: file_array(raw, shape=shape, dtype="<u2", chunks=chunks, distributed=True),
-        "mrc": lambda: mrc.read(mrc_path, lazy=True, chunks=chunks, distributed=True,
-                                navigation_shape=shape[1::-1])[0]["data"],
+        # MRC through the front door, as users load it.
+        "mrc": lambda: ls.load(mrc_path, lazy=True, chunks=chunks, distributed=True,
+                               navigation_shape=shape[1::-1]).data,
     }
     bf = _blockfile(ctx, raw, shape)
     if bf is not None:
