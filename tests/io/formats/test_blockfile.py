@@ -241,3 +241,23 @@ def test_distributed_read_and_write(tmp_path, cluster_client):
     np.testing.assert_array_equal(total, data.sum(axis=(0, 1), dtype=np.uint64))
     with dask.config.set(scheduler="threads"):
         np.testing.assert_array_equal(lazy.compute(), data)
+
+
+def test_navigator_options(tmp_path):
+    data = _random((2, 3, 4, 4), seed=5).astype("u2") * 2
+    path = tmp_path / "n.blo"
+    blockfile.write(path, _signal(data), navigator=None, intensity_scaling="crop")
+    d = blockfile.read(path)[0]
+    np.testing.assert_array_equal(d["original_metadata"]["virtual_bright_field"], 0)
+    np.testing.assert_array_equal(d["data"], data.clip(0, 255))
+    given = np.arange(6, dtype="u2").reshape(2, 3) * 100
+    blockfile.write(path, _signal(data), navigator=given, intensity_scaling=(0, 510))
+    vbf = blockfile.read(path)[0]["original_metadata"]["virtual_bright_field"]
+    np.testing.assert_array_equal(vbf, [[0, 50, 100], [150, 200, 250]])
+    with pytest.raises(FileFormatError, match="navigator's shape"):
+        blockfile.write(path, _signal(data), navigator=np.zeros((3, 2)))
+    sig = _signal(data.astype("u1"))
+    sig["metadata"] = {"_HyperSpy": {"navigator": {"data": given.astype("u1") // 4}}}
+    blockfile.write(path, sig)
+    vbf = blockfile.read(path)[0]["original_metadata"]["virtual_bright_field"]
+    np.testing.assert_array_equal(vbf, given.astype("u1") // 4)

@@ -341,7 +341,12 @@ def _scaling_bounds(data, intensity_scaling) -> tuple[float, float] | None:
 
 
 def _to_uint8(x, bounds):
-    return x.astype("u1") if bounds is None else _rescale(x, *bounds)
+    if bounds is None:
+        return x.astype("u1")
+    if bounds == (0.0, 255.0):
+        # "crop": a plain clip, exact and without a float copy of every block.
+        return x.clip(0, 255).astype("u1")
+    return _rescale(x, *bounds)
 
 
 class _FrameWriter:
@@ -373,7 +378,7 @@ class _FrameWriter:
                     rec["magic"] = _FRAME_MAGIC
                     rec["index"] = np.arange(first, first + len(xs))
                     rec["img"] = value[j]
-                    os.pwrite(fd, rec.tobytes(), self.offset + first * self.stride)
+                    os.pwrite(fd, rec.view(np.uint8), self.offset + first * self.stride)
                 return
             head = np.empty(1, dtype=[("magic", "<u2"), ("index", "<u4")])
             for j, y in enumerate(ys):
@@ -479,8 +484,8 @@ def write(
         # The per-frame mean of the data as given, scaled like the frames (RosettaSciIO's VBF).
         nav_img = data4.mean(axis=(-2, -1))
         nav_img = nav_img if bounds is None else _rescale(nav_img, *bounds)
-    elif bounds is not None and not isinstance(navigator, str):
-        nav_img = _rescale(da.asarray(np.asarray(navigator)), *bounds)
+    elif bounds is not None and navigator is not None and not isinstance(navigator, str):
+        nav_img = _rescale(da.asarray(navigator), *bounds)
 
     off1, off2 = int(header["Data_offset_1"]), int(header["Data_offset_2"])
     ny, nx = shape4[:2]
