@@ -142,11 +142,12 @@ def explain_array(array, *, workers: int | None = None, axis_names: list[str] | 
                 "chunksize": ann.get("chunksize", ()),
                 "dtype": str(ann.get("dtype")),
             })
-        if name.startswith("rechunk") and keys:
-            origin = name
-            while origin.startswith("rechunk") and deps.get(origin):
+        if name.startswith("rechunk") and not name.startswith("rechunk-split") and keys:
+            # One rechunk stage: its input is the nearest layer that is not a split step.
+            origin = next(iter(deps.get(name, ())), None)
+            while origin is not None and origin.startswith("rechunk-split") and deps.get(origin):
                 origin = next(iter(deps[origin]))
-            src = (layers[origin].collection_annotations or {}).get("chunksize") if origin != name else None
+            src = (layers[origin].collection_annotations or {}).get("chunksize") if origin else None
             rechunks.append({"name": name, "from": tuple(src) if src else "?",
                              "to": tuple(ann.get("chunksize", ())), "bytes": total})
     out_bytes = int(array.nbytes) if not np.isnan(array.nbytes) else 0
