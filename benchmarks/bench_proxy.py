@@ -51,15 +51,21 @@ def _preloaded(paths: list[str]) -> np.ndarray:
         return sum(it).data
 
 
-def _cold(fn, paths: list[str], repeat: int) -> tuple[float, float]:
-    """Best time over ``repeat`` runs, each starting with the files' pages dropped."""
-    best, peak = float("inf"), 0.0
+def _best_interleaved(fns, paths: list[str], repeat: int, *, cold: bool) -> dict:
+    """Best time and peak RSS of each function over ``repeat`` rounds, taking turns.
+
+    Taking turns spreads the machine's noise over every variant alike. ``cold`` drops the
+    files' pages before each run.
+    """
+    best = {fn: (float("inf"), 0.0) for fn in fns}
     for _ in range(repeat):
-        for p in paths:
-            drop_page_cache_of(p)
-        seconds, mib = measure(lambda: fn(paths), repeat=1)
-        best, peak = min(best, seconds), max(peak, mib)
-    return best, peak
+        for fn in fns:
+            if cold:
+                for p in paths:
+                    drop_page_cache_of(p)
+            seconds, mib = measure(lambda: fn(paths), repeat=1)
+            best[fn] = (min(best[fn][0], seconds), max(best[fn][1], mib))
+    return best
 
 
 def run(ctx: Context) -> None:
@@ -69,31 +75,24 @@ def run(ctx: Context) -> None:
     expected = n * (n - 1) / 2
     for fn in (_plain, _proxies, _preloaded):  # correctness once, outside the timings
         assert float(fn(paths)[0]) == expected
-    repeat = 3
+    repeat = 3 if ctx.quick else 5
     size = f"{n} x {nbytes // n // 2**20} MiB"
 
     for p in paths:
         warm_page_cache(p)
-    # Interleave so that machine noise hits every variant alike.
-    warm: dict = {}
-    for _ in range(repeat):
-        for fn in (_plain, _proxies, _preloaded):
-            seconds, mib = measure(lambda: fn(paths), repeat=1)
-            old = warm.get(fn, (float("inf"), 0.0))
-            warm[fn] = (min(old[0], seconds), max(old[1], mib))
+    warm = _best_interleaved((_plain, _proxies, _preloaded), paths, repeat, cold=False)
     limit = warm[_plain][0]
     ctx.record(Result(f"proxy sum, plain np.load loop, page cache ({size})", limit, nbytes, warm[_plain][1],
                       note="the limit"))
-    ctx.record(Result(f"proxy sum, LazyReadData nops=1, page cache", *warm[_proxies][:1], nbytes,
+    ctx.record(Result("proxy sum, LazyReadData nops=1, page cache", warm[_proxies][0], nbytes,
                       warm[_proxies][1], limit_seconds=limit, limit_name="plain loop"))
     ctx.record(Result(f"proxy sum, PreloadIterator({NPRELOAD}), page cache", warm[_preloaded][0], nbytes,
                       warm[_preloaded][1], limit_seconds=limit, limit_name="plain loop"))
 
     t0 = time.perf_counter()
-    cold_plain = _cold(_plain, paths, repeat)
-    cold_pre = _cold(_preloaded, paths, repeat)
-    note = f"cold runs took {time.perf_counter() - t0:.0f} s in all"
-    ctx.record(Result(f"proxy sum, plain np.load loop, cold ({size})", cold_plain[0], nbytes, cold_plain[1],
+    cold = _best_interleaved((_plain, _preloaded), paths, repeat, cold=True)
+    note = f"best of {repeat}; cold runs took {time.perf_counter() - t0:.0f} s in all"
+    ctx.record(Result(f"proxy sum, plain np.load loop, cold ({size})", cold[_plain][0], nbytes, cold[_plain][1],
                       note="the limit"))
-    ctx.record(Result(f"proxy sum, PreloadIterator({NPRELOAD}), cold", cold_pre[0], nbytes, cold_pre[1],
-                      limit_seconds=cold_plain[0], limit_name="plain loop", note=note))
+    ctx.record(Result(f"proxy sum, PreloadIterator({NPRELOAD}), cold", cold[_preloaded][0], nbytes,
+                      cold[_preloaded][1], limit_seconds=cold[_plain][0], limit_name="plain loop", note=note))
