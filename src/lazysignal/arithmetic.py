@@ -71,6 +71,8 @@ class ArithmeticMixin:
         return datas, result_axes
 
     def _binary_op(self, other: Any, op, opname: str, reflected: bool = False):
+        if _defers_to_other(other):
+            return NotImplemented
         (mine, theirs), axes = self._aligned_operands([other], opname)
         try:
             data = op(theirs, mine) if reflected else op(mine, theirs)
@@ -82,6 +84,8 @@ class ArithmeticMixin:
         return self._new_like(data, axes)
 
     def _inplace_op(self, other: Any, op, opname: str):
+        if _defers_to_other(other):
+            return NotImplemented
         (mine, theirs), _ = self._aligned_operands([other], opname)
         result = op(mine, theirs)
         if result.shape != self.data.shape:
@@ -126,6 +130,11 @@ class ArithmeticMixin:
         if isinstance(result, tuple):
             return tuple(template._new_like(r, [a.copy() for a in axes]) for r in result)
         return template._new_like(result, axes)
+
+
+def _defers_to_other(other: Any) -> bool:
+    """numpy's convention: a type with ``__array_ufunc__ = None`` handles operators itself."""
+    return getattr(type(other), "__array_ufunc__", False) is None
 
 
 def _axis_at(signal, shape, dim: int, nav_dim: int):

@@ -18,6 +18,7 @@ __all__ = [
     "UnknownFormatError",
     "TruncatedFileError",
     "ChunksError",
+    "FileChangedError",
 ]
 
 
@@ -59,3 +60,7 @@ class TruncatedFileError(FileFormatError):
 
 class ChunksError(LazySignalError, ValueError):
     """A ``chunks=`` argument that does not fit the data's shape."""
+
+
+class FileChangedError(FileFormatError):
+    """A file that lazy data read from was replaced or rewritten since it was loaded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import dask
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lazysignal.errors import ChunksError
+from lazysignal.errors import ChunksError, FileChangedError
 from lazysignal.io.formats import _h5chunks as hc
 
 DTYPES = ["f8", "f4", "i2", "u1", "?", "c16", ">i4"]
@@ -39,7 +40,7 @@ def _h5(path, data, **kw):
 @pytest.fixture(autouse=True)
 def _close_handles():
     yield
-    for path in list(hc._handles):
+    for path, _stamp in list(hc._handles):
         hc.close(path)
 
 
@@ -145,11 +146,9 @@ def test_handles_cached_closed_and_reopened_after_rewrite(tmp_path):
     path = tmp_path / "r.h5"
     _h5(path, np.zeros((4, 4)), chunks=(2, 2), compression="gzip")
     assert hc.lazy_dataset(path, "g/x").sum().compute() == 0
-    assert str(path) in hc._handles
+    assert any(key == str(path) for key, _stamp in hc._handles)
     assert hc.close(path) is True and hc.close(path) is False
-    x = hc.lazy_dataset(path, "g/x")
-    hc.close(path)
-    _h5(path, np.ones((4, 4)), chunks=(2, 2), compression="gzip")  # replaced under the array
+    _h5(path, np.ones((4, 4)), chunks=(2, 2), compression="gzip")  # replaced
     assert hc.lazy_dataset(path, "g/x").sum().compute() == 16
 
 
@@ -270,3 +269,30 @@ def test_write_numpy_with_tiny_chunks(tmp_path):
         d = hc.write_dataset(f, "x", data, chunks=(1, 7))
         np.testing.assert_array_equal(d[()], data)
     assert hc._grow((300, 40), (1, 7), 8, 1 << 24) == (300, 40)
+
+
+def test_lazy_array_keeps_reading_its_file_after_the_path_is_replaced(tmp_path):
+    path = tmp_path / "d.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=np.arange(64.0).reshape(8, 8), chunks=(4, 8), compression="gzip")
+    x = hc.lazy_dataset(path, "x")
+    replacement = tmp_path / "new.h5"
+    with h5py.File(replacement, "w") as f:
+        f.create_dataset("x", data=-np.arange(64.0).reshape(8, 8), chunks=(4, 8), compression="gzip")
+    os.replace(replacement, path)
+    np.testing.assert_array_equal(x.compute(), np.arange(64.0).reshape(8, 8))
+    assert float(hc.lazy_dataset(path, "x").sum().compute()) == -np.arange(64.0).sum()
+    hc.close(path)
+
+
+def test_a_process_without_the_handle_refuses_a_replaced_file(tmp_path):
+    path = tmp_path / "d.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=np.ones((8, 8)), chunks=(4, 8))
+    x = hc.lazy_dataset(path, "x")
+    hc.close(path)  # as on a worker process that never opened it
+    with h5py.File(tmp_path / "new.h5", "w") as f:
+        f.create_dataset("x", data=np.zeros((8, 8)), chunks=(4, 8))
+    os.replace(tmp_path / "new.h5", path)
+    with pytest.raises(FileChangedError, match="replaced or rewritten.*Load the file again"):
+        x.compute()

@@ -39,7 +39,7 @@ import h5py
 import numpy as np
 from isal import isal_zlib
 
-from lazysignal.errors import ChunksError, FileFormatError
+from lazysignal.errors import ChunksError, FileChangedError, FileFormatError
 
 __all__ = ["lazy_dataset", "write_dataset", "close", "isal_level"]
 
@@ -66,6 +66,7 @@ class _Plan:
     filters: tuple[tuple[int, tuple[int, ...]], ...] | None
     fill: Any
     starts: tuple[tuple[int, ...], ...]  # block boundaries per axis (len = nblocks + 1)
+    stamp: tuple[int, ...] | None = None  # identity of the file the array was built from
 
     @property
     def np_dtype(self) -> np.dtype:
@@ -178,43 +179,62 @@ def _normalise_chunks(chunks: Any, shape, stored, dtype, where: str):
 
 # --------------------------------------------------------------------------- handles
 class _OpenFile:
-    __slots__ = ("stamp", "file", "datasets")
+    __slots__ = ("file", "datasets")
 
-    def __init__(self, stamp, file):
-        self.stamp, self.file, self.datasets = stamp, file, {}
+    def __init__(self, file):
+        self.file, self.datasets = file, {}
 
 
-_handles: dict[str, _OpenFile] = {}
+# Keyed by (absolute path, identity stamp): a lazy array reads the very file it was
+# loaded from, even after a save replaced the path with a new file.
+_handles: dict[tuple[str, tuple[int, ...]], _OpenFile] = {}
 _handles_lock = threading.Lock()
 
 
-def _stamp(path: str) -> tuple[int, int, int, int]:
-    st = os.stat(path)
+def _open_stamp(file: h5py.File) -> tuple[int, int, int, int]:
+    st = os.fstat(file.id.get_vfd_handle())
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _dataset(path: str, name: str) -> h5py.Dataset:
-    """A read-only handle on ``path``'s dataset, opened once per process.
+def _dataset(path: str, name: str, stamp: tuple[int, ...] | None = None) -> tuple[h5py.Dataset, tuple]:
+    """A read-only handle on ``path``'s dataset, opened once per process and file identity.
 
-    The file is reopened when it was replaced or rewritten since (its inode, size or
-    modification time changed), so a lazy array never reads a stale handle.
+    ``stamp`` (device, inode, size, mtime) is the identity seen when the lazy array was
+    built. This process keeps that file open, so it reads the same bytes after the path is
+    replaced; another process (a dask.distributed worker) opens the path and refuses a file
+    whose identity differs, rather than silently reading other data.
     """
-    stamp = _stamp(path)
     with _handles_lock:
-        entry = _handles.get(path)
-        if entry is None or entry.stamp != stamp or not entry.file.id.valid:
+        if stamp is not None:
+            entry = _handles.get((path, stamp))
             if entry is not None and entry.file.id.valid:
-                entry.file.close()
-            entry = _OpenFile(stamp, h5py.File(path, "r"))
-            _handles[path] = entry
-        dset = entry.datasets.get(name)
-        if dset is None:
-            dset = entry.datasets[name] = entry.file[name]
-        return dset
+                return _cached_dataset(entry, name), stamp
+        file = h5py.File(path, "r")
+        opened = _open_stamp(file)
+        if stamp is not None and opened != stamp:
+            file.close()
+            raise FileChangedError(
+                f"{path!r} was replaced or rewritten after it was loaded lazily; the lazy "
+                "data cannot be read from it any more. Load the file again (or compute the "
+                "data before overwriting its file)."
+            )
+        entry = _handles.get((path, opened))
+        if entry is not None and entry.file.id.valid:
+            file.close()
+        else:
+            entry = _handles[(path, opened)] = _OpenFile(file)
+        return _cached_dataset(entry, name), opened
+
+
+def _cached_dataset(entry: _OpenFile, name: str) -> h5py.Dataset:
+    dset = entry.datasets.get(name)
+    if dset is None:
+        dset = entry.datasets[name] = entry.file[name]
+    return dset
 
 
 def close(path: str | os.PathLike) -> bool:
-    """Close this process' cached read handle on ``path``; True if one was open.
+    """Close this process' cached read handles on ``path``; True if one was open.
 
     Examples
     --------
@@ -223,12 +243,11 @@ def close(path: str | os.PathLike) -> bool:
     """
     key = os.path.abspath(os.fspath(path))
     with _handles_lock:
-        entry = _handles.pop(key, None)
-    if entry is None:
-        return False
-    if entry.file.id.valid:
-        entry.file.close()
-    return True
+        entries = [_handles.pop(k) for k in [k for k in _handles if k[0] == key]]
+    for entry in entries:
+        if entry.file.id.valid:
+            entry.file.close()
+    return bool(entries)
 
 
 # --------------------------------------------------------------------------- shuffle
@@ -316,7 +335,7 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
 def _read_block(plan: _Plan, block_id: tuple[int, ...] = ()) -> np.ndarray:
     lo = [plan.starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [plan.starts[ax][i + 1] for ax, i in enumerate(block_id)]
-    dset = _dataset(plan.path, plan.name)
+    dset, _ = _dataset(plan.path, plan.name, plan.stamp)
     if plan.filters is None:
         return dset[tuple(slice(a, b) for a, b in zip(lo, hi))]
     out = np.empty([b - a for a, b in zip(lo, hi)], plan.np_dtype)
@@ -376,7 +395,7 @@ def lazy_dataset(path: str | os.PathLike, dataset_path: str, *, chunks: Any = No
     True
     """
     path = os.path.abspath(os.fspath(path))
-    dset = _dataset(path, dataset_path)
+    dset, stamp = _dataset(path, dataset_path)
     shape, dtype = tuple(dset.shape), dset.dtype
     where = f"dataset {dataset_path!r} in {path}"
     if dset.chunks is None:
@@ -390,8 +409,8 @@ def lazy_dataset(path: str | os.PathLike, dataset_path: str, *, chunks: Any = No
     fill = dset.fillvalue if dtype.kind in "biufc" else None
     plan = _Plan(path, dataset_path, dtype.str, shape, stored, filters,
                  None if fill is None else fill.item() if hasattr(fill, "item") else fill,
-                 _starts(blocks))
-    name = "h5chunks-" + dask.base.tokenize(path, dataset_path, _stamp(path), blocks)
+                 _starts(blocks), stamp)
+    name = "h5chunks-" + dask.base.tokenize(path, dataset_path, stamp, blocks)
     return da.map_blocks(
         functools.partial(_read_block, plan), dtype=dtype, chunks=blocks, name=name,
         meta=np.empty((0,) * len(shape), dtype))
