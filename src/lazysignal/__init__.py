@@ -9,11 +9,12 @@ Examples
 (256,)
 """
 
-from . import signals
+from . import proxy, signals
 from .io.load import load
+from .lazy import compute
 from .preferences import preferences
 from .stacking import stack
 
 __version__ = "0.1.0"
 
-__all__ = ["signals", "load", "stack", "preferences", "__version__"]
+__all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "__version__"]

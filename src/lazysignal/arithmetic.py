@@ -35,7 +35,7 @@ class ArithmeticMixin:
     >>> from lazysignal.signals import Signal1D
     >>> image = Signal1D(np.ones((3, 4, 10)))
     >>> spectrum = Signal1D(np.arange(10.0))
-    >>> (image * spectrum).data[2, 3, 9]
+    >>> float((image * spectrum).data[2, 3, 9])
     9.0
     """
 

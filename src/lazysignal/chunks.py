@@ -27,9 +27,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import dask.array as da
 import numpy as np
 
 from .errors import ChunksError
+from .preferences import preferences
 
 __all__ = ["plan_chunks", "normalize", "chunk_table", "default_workers", "MIN_CHUNK_BYTES"]
 
@@ -39,8 +41,6 @@ MIN_CHUNK_BYTES = 1 << 20
 
 def default_workers() -> int:
     """How many workers a computation will use: the preference, else the CPU count."""
-    from .preferences import preferences
-
     if preferences.num_workers:
         return int(preferences.num_workers)
     try:
@@ -115,8 +115,6 @@ def plan_chunks(
     >>> plan_chunks((64, 64, 256, 256), 2, 2, target_bytes=2**24, workers=2)[1:]
     ((64,), (256,), (256,))
     """
-    from .preferences import preferences
-
     shape = tuple(int(n) for n in shape)
     ndim = len(shape)
     if not 0 <= signal_ndim <= ndim:
@@ -240,8 +238,6 @@ def normalize(chunks: Any, shape: Sequence[int], dtype: Any = "f8") -> tuple[tup
     >>> normalize((2, -1), (5, 3))
     ((2, 2, 1), (3,))
     """
-    import dask.array as da
-
     try:
         return da.core.normalize_chunks(chunks, tuple(shape), dtype=np.dtype(dtype))
     except (ValueError, TypeError) as exc:

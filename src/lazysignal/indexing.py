@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AxisError, AxisIndexError, LazyAssignmentError
+from .errors import AxisError, LazyAssignmentError
 
 __all__ = ["IndexingMixin", "SpecialSlicer"]
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import uuid
 from typing import Any
 
 import dask
+import dask.array as da
 import numpy as np
 from dask.diagnostics import ProgressBar
 
 from .array_ops import is_lazy
+from .chunks import plan_chunks
 from .preferences import preferences
 
 __all__ = ["compute", "compute_arrays", "progress_context", "default_chunks", "distributed_client",
@@ -159,8 +162,6 @@ def default_chunks(shape: tuple[int, ...], signal_ndim: int, dtype: Any = None) 
     >>> default_chunks((4, 10), 1)
     ((4,), (10,))
     """
-    from .chunks import plan_chunks
-
     itemsize = np.dtype(dtype).itemsize if dtype is not None else 8
     return plan_chunks(shape, signal_ndim, itemsize, sig_chunks="auto")
 
@@ -194,10 +195,6 @@ def from_numpy_nocopy(array: np.ndarray, chunks) -> "Any":
     >>> from_numpy_nocopy(x, 3).sum().compute()
     np.float64(15.0)
     """
-    import dask.array as da
-
-    import uuid
-
     return da.from_array(_NumpySource(np.asarray(array)), chunks=chunks, asarray=False,
                          name=f"numpy-{uuid.uuid4().hex}",
                          meta=np.empty((0,) * np.ndim(array), dtype=np.asarray(array).dtype))

@@ -10,6 +10,8 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numpy as np
+
 __all__ = ["Metadata"]
 
 _MISSING = object()
@@ -159,11 +161,6 @@ _MISSING_SENTINEL = object()
 def _tree_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_tree_equal(a[k], b[k]) for k in a)
-    try:
-        import numpy as np
-
-        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-            return bool(np.array_equal(a, b))
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
     return bool(a == b)

@@ -6,12 +6,10 @@ construction, the eager/lazy switch, copies, dtype changes, transposition and di
 
 from __future__ import annotations
 
-import copy as _copy
 import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import dask.array as da
 import numpy as np
 
 from .arithmetic import ArithmeticMixin
@@ -158,7 +156,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             data = data if chunks is None else data.rechunk(chunks)
         else:
             if chunks is None:
-                chunks = default_chunks(data.shape, self.axes_manager.signal_dimension)
+                chunks = default_chunks(data.shape, self.axes_manager.signal_dimension, data.dtype)
             data = as_dask(data, chunks)
         new = self._new_like(data)
         new._file_closers = list(self._file_closers)
@@ -324,7 +322,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             axis.navigate = self.axes_manager._axes[i] in new_nav
             axes.append(axis)
         if optimize and is_lazy(data):
-            data = data.rechunk(default_chunks(data.shape, len(new_sig)))
+            data = data.rechunk(default_chunks(data.shape, len(new_sig), data.dtype))
         return self._new_like(data, axes)
 
     def _split_axes(self, natural, signal_axes, navigation_axes):

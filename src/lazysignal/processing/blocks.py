@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import dask.array as da
+import dask.array as da  # noqa: F401 - used by the doctests
 import numpy as np
 
 from ..array_ops import is_lazy
 from ..chunks import plan_chunks
 from ..errors import ShapeMismatchError
+from ..preferences import preferences
 
 __all__ = ["iterate_blocks", "block_chunks"]
 
@@ -37,8 +38,6 @@ def block_chunks(data, nav_ndim: int) -> tuple[tuple[int, ...], ...]:
     >>> block_chunks(da.zeros((8, 4, 10), chunks=(2, 2, 5)), 2)   # small: one block
     ((8,), (4,), (10,))
     """
-    from ..preferences import preferences
-
     shape = data.shape
     if nav_ndim == 0:
         return tuple((n,) for n in shape)

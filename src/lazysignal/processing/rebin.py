@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import dask.array as da
+import dask.array as da  # noqa: F401 - used by the doctests
 import numpy as np
 
 from ..array_ops import is_lazy

@@ -18,7 +18,9 @@ from ..axes import DataAxis
 from ..chunks import plan_chunks
 from ..errors import AxisError, ShapeMismatchError
 from ..lazy import compute_arrays, from_numpy_nocopy, resolve_progress
+from ..plan import explain_array
 from ..preferences import preferences
+from ..signal_registry import signal_class_for
 from . import blocks as _blocks
 from . import fft as _fft
 from . import histogram as _histogram
@@ -360,8 +362,6 @@ class ProcessingMixin:
         >>> h.compute().data.tolist(), h.axes_manager[0].scale
         ([5, 5], 4.5)
         """
-        from ..signals import Signal1D
-
         counts, edges = _histogram.histogram(self.data, bins, range_bins, max_num_bins)
         widths = np.diff(edges)
         name = self.metadata.get_item("Signal.quantity", None) or "value"
@@ -371,7 +371,7 @@ class ProcessingMixin:
                             offset=float(edges[0]), navigate=False, is_binned=True)
         else:
             axis = DataAxis(axis=edges[:-1], name="value", units=units, navigate=False, is_binned=True)
-        hist = Signal1D(counts, axes=[axis])
+        hist = signal_class_for(1)(counts, axes=[axis])
         title = self.metadata.get_item("General.title", "")
         hist.metadata.set_item("General.title", f"{title} histogram".strip())
         hist.metadata.set_item("Signal.quantity", f"{name} counts" if name != "value" else "Counts")
@@ -509,12 +509,7 @@ class ProcessingMixin:
         if not nav_axes:
             nav_axes = [DataAxis(size=1, name="Scalar", navigate=False)]
             nav = nav.reshape(1)
-        from ..signal import BaseSignal
-        from ..signal_registry import signal_class_for
-
-        cls = signal_class_for(len(nav_axes))
-        navigator = cls.__new__(cls)
-        BaseSignal.__init__(navigator, nav, nav_axes, {"General": {"title": ""}}, {})
+        navigator = signal_class_for(len(nav_axes))(nav, nav_axes, {"General": {"title": ""}}, {})
         navigator.original_metadata.set_item("sum_from", str(slices))
         self.navigator = navigator
 
@@ -534,8 +529,6 @@ class ProcessingMixin:
         >>> plan.source_chunks, plan.source_bytes
         (4, 3200)
         """
-        from ..plan import explain_array
-
         if not self.lazy:
             raise TypeError("explain() describes a lazy computation; this signal is already in memory.")
         names = [a.name or f"axis {i}" for i, a in enumerate(self.axes_manager._axes)]

@@ -14,7 +14,6 @@ zeros instead (eager and lazy alike).
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from datetime import datetime, timedelta, timezone
