@@ -27,7 +27,9 @@ import zarr
 import zarr.errors
 
 from ...errors import ChunksError, FileFormatError
+from ...lazy import from_numpy_nocopy
 from ..spec import FormatSpec, SignalDict
+from . import _zarr_chunks
 from ._hierarchical import (
     VERSION,
     TreeBackend,
@@ -101,7 +103,17 @@ class _ZarrTree(TreeBackend):
                 return value
         return value
 
+    def _direct_layout(self, array: Any) -> _zarr_chunks.ChunkLayout | None:
+        """The chunk-file layout when the store is a directory (the fast path), else None."""
+        if not os.path.isdir(self.path):
+            return None
+        return _zarr_chunks.layout_of(array, self.path)
+
     def data_array(self, array: Any, *, lazy: bool, chunks: Any) -> Any:
+        layout = self._direct_layout(array)
+        if layout is not None:
+            data = _zarr_chunks.lazy_array(layout, chunks=None if not lazy else chunks)
+            return data if lazy else data.compute()
         if not lazy:
             return np.asarray(array[...])
         if chunks in ("auto", None):
@@ -143,13 +155,19 @@ class _ZarrTree(TreeBackend):
         )
         if 0 in data.shape:
             return
-        if hasattr(data, "dask"):
+        scheduler = None if self.parallel else "threads"
+        layout = self._direct_layout(array)
+        if layout is not None:
+            if not hasattr(data, "dask"):
+                data = from_numpy_nocopy(np.asarray(data), chunks=array.chunks)
+                scheduler = "threads"
+            # No lock: blocks never share a chunk file. Runs on the active scheduler
+            # (dask.distributed included) unless the store only lives in this process.
+            _zarr_chunks.store_array(layout, data, scheduler=scheduler)
+        elif hasattr(data, "dask"):
             if data.chunks != da.core.normalize_chunks(array.chunks, data.shape):
                 data = data.rechunk(array.chunks)  # each block = whole zarr chunks
-            # No lock: blocks never share a zarr chunk. Runs on the active scheduler
-            # (dask.distributed included) unless the store only lives in this process.
-            da.store(data, array, lock=False, compute=True,
-                     scheduler=None if self.parallel else "threads")
+            da.store(data, array, lock=False, compute=True, scheduler=scheduler)
         else:
             array[...] = data
 
