@@ -130,8 +130,8 @@ def as_dask(data: np.ndarray, chunks) -> da.Array:
 
     ``da.from_array`` on a ``numpy.memmap`` would copy the whole file into memory (dask
     2024.12 and later); a memmap of a whole file instead becomes a graph whose every task
-    reads its own chunk (see :mod:`lazysignal.io.chunked_file`), bounded in memory and fast
-    from the page cache.
+    maps only its own chunk (see :mod:`lazysignal.io.chunked_file`): no copy, read straight
+    from the page cache, resident memory bounded by the chunks being worked on.
 
     Examples
     --------
@@ -141,5 +141,5 @@ def as_dask(data: np.ndarray, chunks) -> da.Array:
     if (isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap)
             and data.flags.c_contiguous and data.filename):
         return file_array(data.filename, shape=data.shape, dtype=data.dtype, offset=data.offset,
-                          frame_ndim=0, chunks=chunks)
+                          frame_ndim=0, chunks=chunks, distributed=False)
     return da.from_array(data, chunks=chunks)

@@ -20,6 +20,7 @@ block indices, so it stays compact whatever the number of chunks.
 from __future__ import annotations
 
 import math
+import mmap
 import os
 from dataclasses import dataclass
 from itertools import product
@@ -126,7 +127,9 @@ class FileLayout:
     # -- reading one block ---------------------------------------------------------
 
     def read_block(self, starts: tuple[int, ...], stops: tuple[int, ...], *, mmap: bool) -> np.ndarray:
-        """Read ``array[starts:stops]`` (per axis) into a new C-contiguous array."""
+        """``array[starts:stops]`` (per axis): a new C-contiguous array, or with ``mmap`` a
+        read-only view of a map of just that region (no copy; the map lives as long as the
+        view, so resident memory is bounded by the blocks alive at once)."""
         lengths = tuple(b - a for a, b in zip(starts, stops))
         out = np.empty(lengths, dtype=self.dtype)
         if out.size == 0:
@@ -136,8 +139,7 @@ class FileLayout:
         if mmap:
             end = base + _span(lengths, strides, self.dtype.itemsize)
             if end <= os.path.getsize(self.path):
-                _copy_from_map(self.path, out, base, end, strides)
-                return out
+                return _map_view(self.path, self.dtype, lengths, base, end, strides)
             # Past the end of a truncated file (pad=True): a map cannot cover that part.
         level, direct = _plan(lengths, self.shape, strides, self.dtype.itemsize)
         span = _span(lengths[level:], strides[level:], self.dtype.itemsize)
@@ -260,15 +262,21 @@ class _PreadReader:
         os.close(self.fd)
 
 
-def _copy_from_map(path: str, out: np.ndarray, start: int, end: int, strides) -> None:
-    """Copy a strided region ``[start, end)`` of a file into ``out`` through a memory map.
+def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, end: int,
+              strides) -> np.ndarray:
+    """A read-only array over bytes ``[start, end)`` of a file, through a map of only them.
 
-    Only the region's pages are mapped, and the map is dropped on return, so resident
-    memory stays bounded by the chunk rather than the file.
+    No byte is copied: a reduction reads the page cache directly. (``MAP_POPULATE`` was
+    measured slower: two threads populating maps contend on the process' map lock, while
+    page faults proceed in parallel.)
     """
-    mm = np.memmap(path, dtype=np.uint8, mode="r", offset=start, shape=(end - start,))
-    out[...] = np.ndarray(out.shape, dtype=out.dtype, buffer=mm, strides=strides)
-    del mm
+    aligned = start - start % mmap.ALLOCATIONGRANULARITY
+    with open(path, "rb") as f:
+        region = mmap.mmap(f.fileno(), end - aligned, flags=mmap.MAP_SHARED,
+                           prot=mmap.PROT_READ, offset=aligned)
+    view = np.ndarray(shape, dtype=dtype, buffer=region, offset=start - aligned, strides=strides)
+    view.flags.writeable = False
+    return view
 
 
 class _BlockReader:
