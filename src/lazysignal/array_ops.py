@@ -59,9 +59,43 @@ def reduce(name: str, data, axes: tuple[int, ...], *, dtype=None):
     """
     if name not in REDUCTIONS:
         raise ValueError(f"Unknown reduction {name!r}; known: {', '.join(REDUCTIONS)}.")
+    if name in ("sum", "nansum") and dtype is None and is_lazy(data):
+        narrow = _narrow_sum(data, axes)
+        if narrow is not None:
+            return narrow
     func = getattr(array_module(data), name)
     kwargs = {"dtype": dtype} if dtype is not None and name in ("sum", "nansum", "mean", "nanmean") else {}
     return func(data, axis=axes, **kwargs)
+
+
+def _narrow_sum(data: da.Array, axes: tuple[int, ...]):
+    """A lazy sum of 8/16-bit integers with 32-bit partial sums per chunk, when they cannot overflow.
+
+    numpy sums small integers into 64-bit totals, casting every element; a chunk's partial
+    sum fits 32 bits when (elements summed per chunk) x (largest value) does, and the 32-bit
+    cast is cheaper. The partials are then added as 64-bit, so the result (values and dtype)
+    is numpy's exactly.
+    """
+    kind, size = data.dtype.kind, data.dtype.itemsize
+    if kind not in "ui" or size > 2 or not axes:
+        return None
+    per_chunk = 1
+    for ax in axes:
+        per_chunk *= max(data.chunks[ax])
+    info = np.iinfo(data.dtype)
+    largest = max(abs(int(info.min)), int(info.max))
+    if per_chunk * largest >= 2**31:
+        return None
+    partial = np.uint32 if kind == "u" else np.int32
+    final = np.sum(np.zeros(1, data.dtype)).dtype
+
+    def chunk(x, axis, keepdims):
+        return np.sum(x, axis=axis, dtype=partial, keepdims=keepdims)
+
+    def aggregate(x, axis, keepdims):
+        return np.sum(x, axis=axis, dtype=final, keepdims=keepdims)
+
+    return da.reduction(data, chunk, aggregate, axis=axes, dtype=final)
 
 
 def arg_reduce(name: str, data, axis: int):

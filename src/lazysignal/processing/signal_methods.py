@@ -27,6 +27,7 @@ from . import histogram as _histogram
 from . import map as _map
 from . import navigator as _navigator
 from . import rebin as _rebin
+from . import virtual_image as _virtual_image
 
 __all__ = ["ProcessingMixin"]
 
@@ -335,6 +336,45 @@ class ProcessingMixin:
         return result
 
     # -- histogram ----------------------------------------------------------------------------
+    def virtual_image(self, mask: Any):
+        """Each frame's sum under a detector ``mask``: a virtual bright-field or dark-field image.
+
+        Parameters
+        ----------
+        mask
+            Boolean mask (or weights) with the shape of one frame in numpy order (rows,
+            columns); a boolean mask is summed as row runs, reading only masked pixels.
+
+        Returns
+        -------
+        BaseSignal
+            The navigation axes only (lazy if this signal is); ``.T`` makes it an image.
+            Equal to ``(s * mask).sum(axis="signal")``, without the masked copy.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal2D
+        >>> s = Signal2D(np.ones((3, 4, 8, 8), dtype="uint16")).as_lazy()
+        >>> mask = np.zeros((8, 8), bool); mask[2:6, 2:6] = True
+        >>> vbf = s.virtual_image(mask)
+        >>> vbf
+        <LazyBaseSignal, title: , dimensions: (4, 3|)>
+        >>> int(vbf.compute().data[0, 0])
+        16
+        """
+        if self.axes_manager.signal_dimension != 2:
+            raise AxisError(
+                f"virtual_image needs two signal axes (frames); this signal has "
+                f"{self.axes_manager.signal_dimension}. Use as_signal2D first."
+            )
+        if self.axes_manager.navigation_dimension == 0:
+            raise AxisError("virtual_image needs navigation axes: this signal is a single frame; "
+                            "use (s * mask).sum(axis='signal').")
+        data = _virtual_image.virtual_image(self.data, mask)
+        axes = [a.copy() for a in self.axes_manager._axes if a.navigate]
+        return self._new_like(data, axes)
+
     def get_histogram(self, bins: Any = "fd", range_bins: tuple[float, float] | None = None,
                       max_num_bins: int = 250, out=None, **kwargs):
         """Histogram of all the values (lazy data: at most two passes, result lazy).
