@@ -47,3 +47,9 @@ def test_errors_are_reported_without_traceback(tmp_path, capsys):
 def test_console_script_runs():
     done = subprocess.run([sys.executable, "-m", "lazysignal.cli", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "convert" in done.stdout and "demo" in done.stdout
+
+
+def test_demo_through_the_command_takes_its_own_options(tmp_path, capsys):
+    assert main(["demo", "--shape", "24,20,120", "--out", str(tmp_path)]) == 0
+    assert "in all" in capsys.readouterr().out
+    assert (tmp_path / "navigator.png").stat().st_size > 0

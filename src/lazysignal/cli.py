@@ -92,10 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="storage chunks in numpy order, e.g. 64,512,248, or 'auto'")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
     convert.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:
+        # The demo parses its own options (--shape, --out, ...).
+        return importlib.import_module("lazysignal.demo").main(argv[1:]) or 0
     args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
-            return importlib.import_module("lazysignal.demo").main(args.rest) or 0
         if args.command == "info":
             print(info_text(args.file))
         elif args.command == "convert":
