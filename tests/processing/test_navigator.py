@@ -7,6 +7,7 @@ import dask.array as da
 import numpy as np
 import pytest
 
+import lazysignal as ls
 from lazysignal.signals import Signal1D, Signal2D
 
 
@@ -82,3 +83,26 @@ def test_navigator_progressbar(capsys):
     assert "Completed" in capsys.readouterr().out
     s.compute_navigator(show_progressbar=False)
     assert "Completed" not in capsys.readouterr().out
+
+
+def test_navigator_reads_exactly_its_stored_chunks_from_a_real_hspy_file(tmp_path, monkeypatch):
+    from lazysignal.io.formats import _h5chunks
+
+    cube = Signal1D(np.arange(8 * 8 * 100, dtype="float32").reshape(8, 8, 100),
+                    axes=[{"size": 8, "name": "y"}, {"size": 8, "name": "x"},
+                          {"size": 100, "name": "E", "scale": 0.1}])
+    path = tmp_path / "cube.hspy"
+    cube.save(path, chunks=(4, 8, 25))
+    s = ls.load(path, lazy=True)
+    read = []
+    original = _h5chunks._read_chunk_into
+
+    def counting(plan, dsid, origin, dst):
+        read.append(tuple(origin))
+        return original(plan, dsid, origin, dst)
+
+    monkeypatch.setattr(_h5chunks, "_read_chunk_into", counting)
+    s.compute_navigator(index=6.3)  # channel 63: the stored chunk column 50..75
+    assert sorted(read) == [(0, 0, 50), (4, 0, 50)]
+    np.testing.assert_allclose(s.navigator.data, cube.data[..., 50:75].sum(-1))
+    s.close_file()
