@@ -207,7 +207,7 @@ def _map(ctx: Context) -> None:
     def ours():
         return s.map(centre_of_mass, inplace=False, lazy_output=False, show_progressbar=False)
 
-    seconds, peak = measure(ours, repeat=1 if not ctx.quick else 3)
+    seconds, peak = measure(ours, repeat=3)
     result = ours().data
     frames = s.data.compute().reshape(n, *s.data.shape[-2:])
 

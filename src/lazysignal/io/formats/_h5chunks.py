@@ -155,6 +155,34 @@ def _cached_dataset(entry: _OpenFile, name: str) -> h5py.Dataset:
     return dset
 
 
+def read_dataset(path: str | os.PathLike, dataset_path: str) -> np.ndarray:
+    """The whole dataset in memory, its chunks inflated in parallel (an eager read).
+
+    Handles opened for this read are closed afterwards; handles that lazy arrays of the
+    same file already held stay open.
+
+    Examples
+    --------
+    >>> import tempfile, os, h5py, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "e.h5")
+    >>> with h5py.File(path, "w") as f:
+    ...     _ = f.create_dataset("x", data=np.arange(6.0), chunks=(2,), compression="gzip")
+    >>> read_dataset(path, "x").tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    key = os.path.abspath(os.fspath(path))
+    with _handles_lock:
+        before = {k for k in _handles if k[0] == key}
+    try:
+        return lazy_dataset(key, dataset_path).compute()
+    finally:
+        with _handles_lock:
+            opened = [_handles.pop(k) for k in [k for k in _handles if k[0] == key and k not in before]]
+        for entry in opened:
+            if entry.file.id.valid:
+                entry.file.close()
+
+
 def close(path: str | os.PathLike) -> bool:
     """Close this process' cached read handles on ``path``; True if one was open.
 

@@ -85,10 +85,12 @@ class _H5Tree(TreeBackend):
 
     def data_array(self, array: Any, *, lazy: bool, chunks: Any) -> Any:
         if not lazy:
-            out = np.empty(array.shape, array.dtype)
-            if out.size:
-                array.read_direct(out)
-            return out
+            if array.chunks is None or array.dtype.kind not in "biufc" or not array.size:
+                out = np.empty(array.shape, array.dtype)
+                if out.size:
+                    array.read_direct(out)
+                return out
+            return _h5chunks.read_dataset(_key(self.path), array.name)
         # Stored chunks by default ("auto" here means "as stored", as in HyperSpy).
         return _h5chunks.lazy_dataset(_key(self.path), array.name,
                                       chunks=None if chunks in ("auto", None) else chunks)
