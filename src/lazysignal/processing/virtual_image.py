@@ -37,11 +37,23 @@ def _accumulator(dtype: np.dtype) -> np.dtype:
     return np.sum(np.zeros(1, dtype)).dtype
 
 
+def _partial_dtype(dtype: np.dtype, n_pixels: int, acc_dtype: np.dtype) -> np.dtype:
+    """32-bit partial sums for small integers when a frame's masked sum cannot overflow them
+    (the cast to 32 bits is cheaper than to 64); else the final accumulator."""
+    if dtype.kind in "ui" and dtype.itemsize <= 2:
+        info = np.iinfo(dtype)
+        if n_pixels * max(abs(int(info.min)), int(info.max)) < 2**31:
+            return np.dtype(np.uint32 if dtype.kind == "u" else np.int32)
+    return acc_dtype
+
+
 def _runs_sum(block: np.ndarray, runs, acc_dtype) -> np.ndarray:
-    acc = np.zeros(block.shape[:-2], dtype=acc_dtype)
+    n_pixels = sum(stop - start for _, start, stop in runs)
+    partial = _partial_dtype(block.dtype, n_pixels, np.dtype(acc_dtype))
+    acc = np.zeros(block.shape[:-2], dtype=partial)
     for row, start, stop in runs:
-        acc += block[..., row, start:stop].sum(axis=-1, dtype=acc_dtype)
-    return acc
+        acc += block[..., row, start:stop].sum(axis=-1, dtype=partial)
+    return acc.astype(acc_dtype, copy=False)
 
 
 def _weighted_sum(block: np.ndarray, weights: np.ndarray) -> np.ndarray:
