@@ -26,13 +26,23 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
+import dask
 import dask.array as da
 import numpy as np
 from dask.array.core import normalize_chunks
+from dask.utils import parse_bytes
 
 from ..errors import ChunksError, FileFormatError, TruncatedFileError
 
 __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
+
+#: Target size of an ``"auto"`` chunk read from a binary file (or dask's ``array.chunk-size``
+#: when that is smaller). Smaller than dask's default:
+#: reading into fresh buffers costs page faults, and glibc hands a freed buffer of a few MiB
+#: back to the next read already faulted in, while tens of MiB are fresh maps every time
+#: (2 GiB 4D-STEM, 2 threads: (s * mask).sum over signal 0.83 s / 259 MiB peak with 16 MiB
+#: chunks, 1.51 s / 643 MiB with 64 MiB chunks).
+AUTO_CHUNK_BYTES = 16 * 2**20
 
 # Cost model used to pick how a block is read: one pread costs about this much
 # (syscall + Python loop), and bytes move from the page cache at about this rate.
@@ -359,7 +369,8 @@ def normalize_file_chunks(chunks, shape, dtype, frame_ndim: int = 2, path: str =
         else:
             raise fail(f"{entry!r} is not a chunk size")
     try:
-        return normalize_chunks(spec, shape=shape, dtype=np.dtype(dtype))
+        limit = min(AUTO_CHUNK_BYTES, parse_bytes(dask.config.get("array.chunk-size")))
+        return normalize_chunks(spec, shape=shape, dtype=np.dtype(dtype), limit=limit)
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise fail(str(exc)) from None
 
