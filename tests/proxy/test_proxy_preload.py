@@ -111,9 +111,9 @@ def test_load_error_surfaces_at_the_failing_item(files, failure):
         import os
 
         os.remove(paths[5])
-        loader = CountingLoader()
+        loader = CountingLoader(delay=0.002)  # slow enough to stay worth preloading
     else:
-        loader = CountingLoader(fail={"5.npy"})
+        loader = CountingLoader(delay=0.002, fail={"5.npy"})
     it = PreloadIterator(_proxies(paths, loader), npreload=3)
     got = [next(it) for _ in range(5)]
     assert len(got) == 5
@@ -237,3 +237,24 @@ def test_preload_list_is_a_list_iterated_with_preloading(files, loader):
 def test_empty_preload_list():
     assert sum(PreloadList()) == 0
     assert list(PreloadList(npreload=3)) == []
+
+
+def test_preloading_stops_when_loads_are_too_fast_to_gain(tmp_path):
+    paths, arrays = write_npy(tmp_path, 24)
+    proxies = _proxies(paths, lambda p: np.zeros(3), nops=0)  # microsecond loads
+    it = PreloadIterator(proxies, npreload=2)
+    handed = list(it)
+    assert handed == proxies
+    # the first items were preloaded; once 4 loads had shown they take microseconds,
+    # the rest were handed out unloaded (they load when used)
+    assert all(p.preloading() for p in proxies[:4])
+    assert not any(p.preloading() for p in proxies[-4:])
+    assert preload_threads() == []
+
+
+def test_slow_loads_keep_being_preloaded(tmp_path):
+    paths, _ = write_npy(tmp_path, 14)
+    proxies = _proxies(paths, CountingLoader(delay=0.004), nops=0)
+    with PreloadIterator(proxies, npreload=2) as it:
+        for item in it:
+            assert item.preloading()  # every item was loading before it was handed out

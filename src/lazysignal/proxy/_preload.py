@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import statistics
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -17,6 +19,20 @@ __all__ = ["PreloadIterator", "PreloadList"]
 
 
 _ITERATOR_IDS = itertools.count()
+
+#: Loads faster than this are not worth a hand-off to a thread: once the median of the
+#: first ``_SAMPLE`` preloads is below it, an iterator stops preloading (the items then
+#: load when used, in the caller's thread, as in a plain loop).
+_FAST_LOAD_S = 1e-3
+_SAMPLE = 4
+
+
+def _timed_load(load, operation: str, durations: list) -> Any:
+    start = time.perf_counter()
+    try:
+        return load(operation)
+    finally:
+        durations.append(time.perf_counter() - start)
 
 
 def _shutdown(pool: ThreadPoolExecutor, prefix: str, ahead: deque) -> None:
@@ -55,6 +71,9 @@ class PreloadIterator:
       never handed out (they reload if used later).
     - Memory: besides what the caller holds, at most ``npreload`` items are
       loaded ahead, so pair it with ``nops`` to keep ``sum()`` bounded.
+    - Loads that take under a millisecond (tiny files) gain nothing from a thread
+      and lose the hand-off: when the first 4 preloads were that fast, the
+      iterator stops preloading and items load when used, as in a plain loop.
 
     Examples
     --------
@@ -83,6 +102,8 @@ class PreloadIterator:
         self._ahead: deque[tuple[int, Any, Future | None]] = deque()
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: weakref.finalize | None = None
+        self._durations: list[float] = []  # seconds of each finished preload
+        self._preloading = bool(npreload)
         if npreload:
             self._prefix = f"lazysignal-preload-{next(_ITERATOR_IDS)}"
             self._pool = ThreadPoolExecutor(max_workers=npreload, thread_name_prefix=self._prefix)
@@ -130,8 +151,15 @@ class PreloadIterator:
             index = self._index
             self._index += 1
             future = None
-            if isinstance(item, LazyReadData) and item._claim_preload():
-                future = self._pool.submit(item._load, f"preloading item {index} of a PreloadIterator")
+            if self._preloading and len(self._durations) >= _SAMPLE:
+                self._preloading = statistics.median(self._durations[:_SAMPLE]) >= _FAST_LOAD_S
+                if not self._preloading:
+                    # No thread is needed any more: let them finish what they hold and exit.
+                    self._pool.shutdown(wait=False)
+            if self._preloading and isinstance(item, LazyReadData) and item._claim_preload():
+                future = self._pool.submit(_timed_load, item._load,
+                                           f"preloading item {index} of a PreloadIterator",
+                                           self._durations)
             self._ahead.append((index, item, future))
 
     def close(self) -> None:
