@@ -343,7 +343,7 @@ class ProcessingMixin:
         ----------
         mask
             Boolean mask (or weights) with the shape of one frame in numpy order (rows,
-            columns); a boolean mask is summed as row runs, reading only masked pixels.
+            columns); a boolean mask is summed over its bounding box only.
 
         Returns
         -------

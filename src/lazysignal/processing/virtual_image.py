@@ -1,9 +1,10 @@
 """Virtual images: each frame's sum under a detector mask (bright field, annular dark field...).
 
 The array layer of ``s.virtual_image``: frames are the last two axes. A boolean mask is
-summed as row runs (a disk of radius 32 is about 65 runs), so only the masked pixels are
-read and no masked copy of a frame is made; other masks weight every pixel (a tensor
-contraction). Integers accumulate exactly in 64 bits, as numpy's sum does.
+summed over its bounding box only (a disk of radius 32 is 4 % of a 256 x 256 frame), in a
+few numpy calls per block; other masks weight every pixel (a tensor contraction). Integers
+accumulate exactly in 64 bits, as numpy's sum does (32-bit partial sums where they cannot
+overflow).
 """
 
 from __future__ import annotations
@@ -14,23 +15,7 @@ import numpy as np
 from ..array_ops import is_lazy
 from ..errors import ShapeMismatchError
 
-__all__ = ["mask_runs", "virtual_image"]
-
-
-def mask_runs(mask: np.ndarray) -> list[tuple[int, int, int]]:
-    """A 2-D boolean mask as ``(row, first column, end column)`` runs of True.
-
-    Examples
-    --------
-    >>> mask_runs(np.array([[0, 1, 1, 0], [1, 0, 0, 1]], bool))
-    [(0, 1, 3), (1, 0, 1), (1, 3, 4)]
-    """
-    runs = []
-    for row in np.flatnonzero(mask.any(axis=1)):
-        line = np.concatenate(([False], mask[row], [False])).astype(np.int8)
-        edges = np.flatnonzero(np.diff(line))
-        runs.extend((int(row), int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
-    return runs
+__all__ = ["virtual_image"]
 
 
 def _accumulator(dtype: np.dtype) -> np.dtype:
@@ -47,13 +32,18 @@ def _partial_dtype(dtype: np.dtype, n_pixels: int, acc_dtype: np.dtype) -> np.dt
     return acc_dtype
 
 
-def _runs_sum(block: np.ndarray, runs, acc_dtype) -> np.ndarray:
-    n_pixels = sum(stop - start for _, start, stop in runs)
+def _masked_sum(block: np.ndarray, box: tuple[slice, slice], submask: np.ndarray,
+                acc_dtype) -> np.ndarray:
+    """Sum under a boolean mask, touching only its bounding box: a few numpy calls per block
+    (a per-run loop would make one call per mask row, and the calls hold the GIL)."""
+    n_pixels = int(submask.sum())
     partial = _partial_dtype(block.dtype, n_pixels, np.dtype(acc_dtype))
-    acc = np.zeros(block.shape[:-2], dtype=partial)
-    for row, start, stop in runs:
-        acc += block[..., row, start:stop].sum(axis=-1, dtype=partial)
-    return acc.astype(acc_dtype, copy=False)
+    window = block[(Ellipsis,) + box]
+    if block.dtype.kind in "ui":
+        masked = window * submask.astype(block.dtype)  # 0/1 weights: no overflow
+    else:
+        masked = np.where(submask, window, 0)
+    return masked.sum(axis=(-2, -1), dtype=partial).astype(acc_dtype, copy=False)
 
 
 def _weighted_sum(block: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -88,9 +78,13 @@ def virtual_image(data, mask: np.ndarray):
             "give one mask value per signal pixel (numpy order: rows, columns)."
         )
     if mask.dtype == bool:
-        runs = mask_runs(mask)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size == 0:
+            rows = cols = np.array([0])
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        submask = mask[box] if mask.any() else np.zeros((1, 1), bool)
         dtype = _accumulator(data.dtype)
-        kernel, args = _runs_sum, (runs, dtype)
+        kernel, args = _masked_sum, (box, submask, dtype)
     else:
         dtype = np.result_type(data.dtype, mask.dtype)
         kernel, args = _weighted_sum, (mask.astype(dtype),)
