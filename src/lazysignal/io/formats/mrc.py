@@ -20,6 +20,7 @@ import numpy as np
 from ...errors import FileFormatError, TruncatedFileError
 from ..chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict
+from ._metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
@@ -228,12 +229,6 @@ def _calibration(header: dict[str, Any]) -> dict[str, tuple[float, float]]:
     return cal
 
 
-def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        tree = tree.setdefault(key, {})
-    tree[path[-1]] = value
-
-
 def read(
     path: str | os.PathLike,
     *,
@@ -331,16 +326,16 @@ def read(
         rec = ext["first"]
         if ext["type"] == "fei_legacy":
             tem = ("Acquisition_instrument", "TEM")
-            _set(metadata, tem + ("Stage", "tilt_alpha"), rec["a_tilt"])
-            _set(metadata, tem + ("Stage", "tilt_beta"), rec["b_tilt"])
+            set_item(metadata, tem + ("Stage", "tilt_alpha"), rec["a_tilt"])
+            set_item(metadata, tem + ("Stage", "tilt_beta"), rec["b_tilt"])
             for axis in "xyz":
-                _set(metadata, tem + ("Stage", axis), rec[f"{axis}_stage"])
-            _set(metadata, tem + ("Detector", "Camera", "exposure"), rec["exp_time"])
-            _set(metadata, tem + ("magnification",), rec["magnification"])
+                set_item(metadata, tem + ("Stage", axis), rec[f"{axis}_stage"])
+            set_item(metadata, tem + ("Detector", "Camera", "exposure"), rec["exp_time"])
+            set_item(metadata, tem + ("magnification",), rec["magnification"])
         else:
             for field, where, factor in _FEI_METADATA:
                 if field in rec and isinstance(rec[field], (int, float)):
-                    _set(metadata, where, rec[field] * factor)
+                    set_item(metadata, where, rec[field] * factor)
     if header["labels"]:
         original["labels"] = header["labels"]
     return [SignalDict(data=data, axes=axes, metadata=metadata, original_metadata=original)]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lazysignal.errors import FileFormatError
+from lazysignal.io.formats._metadata import set_item
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "parse_msa_text"]
@@ -89,13 +90,6 @@ def _package_version() -> str:
         return version("lazysignal")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown"
-
-
-def _set(tree: dict, path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for key in parents:
-        tree = tree.setdefault(key, {})
-    tree[leaf] = value
 
 
 def _get(tree: dict, path: str, default: Any = None) -> Any:
@@ -220,18 +214,18 @@ def parse_msa_text(text: str, filename: str = "<string>") -> SignalDict:
         type_, path = _KEYWORDS[name]
         params[key] = _convert(value, type_, key, filename)
         if path is not None:
-            _set(metadata, path, params[key])
+            set_item(metadata, path, params[key])
             if units is not None:
-                _set(metadata, path + "_units", units)
+                set_item(metadata, path + "_units", units)
 
     _read_time(params, metadata, filename)
     _read_date(params, metadata, filename)
-    _set(metadata, "General.original_filename", os.path.basename(filename))
+    set_item(metadata, "General.original_filename", os.path.basename(filename))
     signal_type = _signal_type(params)
-    _set(metadata, "Signal.signal_type", signal_type)
+    set_item(metadata, "Signal.signal_type", signal_type)
     quantity = _quantity(params, signal_type)
     if quantity:
-        _set(metadata, "Signal.quantity", quantity)
+        set_item(metadata, "Signal.quantity", quantity)
 
     axis = {
         "name": params.get("XLABEL") or "",
@@ -257,7 +251,7 @@ def _read_time(params: dict, metadata: dict, filename: str) -> None:
     try:
         if fmt is None:
             raise ValueError("expected HH:MM or HH:MM:SS")
-        _set(metadata, "General.time", datetime.strptime(text, fmt).time().isoformat())
+        set_item(metadata, "General.time", datetime.strptime(text, fmt).time().isoformat())
     except ValueError as exc:
         warnings.warn(f"{filename}: TIME {text!r} is not HH:MM ({exc}); time not read.", stacklevel=3)
 
@@ -272,7 +266,7 @@ def _read_date(params: dict, metadata: dict, filename: str) -> None:
             raise ValueError("expected DD-MMM-YYYY, e.g. 01-OCT-1991")
         month = _MONTHS.index(parts[1].upper()) + 1
         date = datetime(int(parts[2]), month, int(parts[0])).date()
-        _set(metadata, "General.date", date.isoformat())
+        set_item(metadata, "General.date", date.isoformat())
     except ValueError as exc:
         warnings.warn(f"{filename}: DATE {text!r} not understood ({exc}); date not read.", stacklevel=3)
 

@@ -16,6 +16,7 @@ import numpy as np
 from ...errors import FileFormatError
 from ..chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict
+from ._metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "parse_rpl"]
 
@@ -170,12 +171,6 @@ def _layout(info: dict[str, Any]) -> tuple[list[str], list[bool]]:
     return ["height", "width"], [False, False]
 
 
-def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        tree = tree.setdefault(key, {})
-    tree[path[-1]] = value
-
-
 def read(
     path: str | os.PathLike,
     *,
@@ -262,7 +257,7 @@ def read(
     }
     for key, where in _INSTRUMENT.items():
         if key in info:
-            _set(metadata, ("Acquisition_instrument", "TEM") + where, info[key])
+            set_item(metadata, ("Acquisition_instrument", "TEM") + where, info[key])
     return [SignalDict(data=data, axes=axes, metadata=metadata, original_metadata=dict(info))]
 
 
