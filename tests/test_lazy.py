@@ -93,3 +93,14 @@ def test_preferences_validation_and_hyperspy_alias():
     p.reset()
     assert p.show_progressbar is False
     assert ls.preferences is preferences
+
+
+@pytest.mark.parametrize("ext", ["zspy", "hspy", "npy"])
+def test_save_shows_a_progress_bar_on_a_distributed_client(client, tmp_path, capsys, ext):
+    s = Signal1D(da.arange(4000.0, chunks=500).reshape(40, 100))
+    s.save(tmp_path / f"p.{ext}", show_progressbar=True)
+    out = capsys.readouterr().out
+    assert "100%" in out or "Completed" in out
+    np.testing.assert_allclose(ls.load(tmp_path / f"p.{ext}").data, np.arange(4000.0).reshape(40, 100))
+    s.save(tmp_path / f"q.{ext}", show_progressbar=False)
+    assert capsys.readouterr().out == ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -24,7 +25,7 @@ from .array_ops import is_lazy
 from .chunks import plan_chunks
 from .preferences import preferences
 
-__all__ = ["compute", "compute_arrays", "progress_context", "default_chunks", "distributed_client",
+__all__ = ["compute", "compute_arrays", "progress_context", "CountProgress", "default_chunks", "distributed_client",
            "resolve_progress"]
 
 
@@ -55,10 +56,52 @@ def distributed_client():
 
 
 def progress_context(show_progressbar: bool | None):
-    """A context manager showing a text progress bar for threaded/process dask computations."""
-    if resolve_progress(show_progressbar):
-        return ProgressBar(dt=0.2)
-    return contextlib.nullcontext()
+    """A context manager showing a text progress bar while dask computes inside it.
+
+    With the threaded (or processes) scheduler, dask's own ``ProgressBar``; with a
+    ``distributed.Client`` active, computations inside the block go to that client and a
+    bar follows their futures (writers call ``da.store`` deep inside, so the bar must
+    come from the scheduler side, not from the caller's futures).
+    """
+    if not resolve_progress(show_progressbar):
+        return contextlib.nullcontext()
+    client = distributed_client()
+    if client is not None:
+        return dask.config.set(scheduler=_DistributedProgressGet(client))
+    return ProgressBar(dt=0.2)
+
+
+class CountProgress:
+    """A text bar like dask's for work counted by hand (``step()`` once per item done)."""
+
+    def __init__(self, total: int, width: int = 40, dt: float = 0.2):
+        self.total, self.width, self.dt = max(int(total), 1), width, dt
+        self.done, self._start, self._last = 0, time.perf_counter(), 0.0
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self._last >= self.dt or self.done >= self.total:
+            self._last = now
+            frac = min(self.done / self.total, 1.0)
+            bar = "#" * int(frac * self.width)
+            print(f"\r[{bar:<{self.width}}] | {frac:4.0%} Completed | {now - self._start:.1f}s",
+                  end="\n" if self.done >= self.total else "", flush=True)
+
+
+class _DistributedProgressGet:
+    """A dask ``scheduler=`` callable: run on the client, show ``distributed.progress``."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, dsk, keys, **kwargs):
+        from distributed import progress  # only when distributed is already in use
+
+        futures = self.client.get(dsk, keys, sync=False, **kwargs)
+        progress(futures, notebook=False)
+        print(file=sys.stdout, flush=True)
+        return self.client.gather(futures)
 
 
 def _scheduler_kwargs(num_workers: int | None) -> dict[str, Any]:

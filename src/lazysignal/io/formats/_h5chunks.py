@@ -41,6 +41,7 @@ from isal import isal_zlib
 
 from lazysignal.errors import FileChangedError, FileFormatError
 
+from ...lazy import CountProgress
 from ._chunk_grid import block_sizes as _normalise_chunks
 from ._chunk_grid import grow as _grow
 from ._chunk_grid import starts as _starts
@@ -479,7 +480,8 @@ def _distributed_client(data):
     except ImportError:  # pragma: no cover - distributed is a dependency
         return None
     get = dask.base.get_scheduler(collections=[data])
-    owner = getattr(get, "__self__", None)
+    # A Client's own get, or lazysignal's progress-showing wrapper around one.
+    owner = getattr(get, "__self__", None) or getattr(get, "client", None)
     return owner if isinstance(owner, Client) else None
 
 
@@ -601,10 +603,15 @@ def _write_distributed(client, src: da.Array, task, write) -> None:
     todo = deque(run(blocks[idx], tuple(starts[ax][i] for ax, i in enumerate(idx)))
                  for idx in np.ndindex(*blocks.shape))
     window = 2 * max(1, sum(client.nthreads().values()))
+    # The futures are made here a window at a time, so a bar must count them here too.
+    progress = CountProgress(len(todo)) if getattr(
+        dask.base.get_scheduler(collections=[src]), "client", None) is client else None
     first = [client.compute(todo.popleft()) for _ in range(min(window, len(todo)))]
     running = as_completed(first, loop=client.loop)
     for future in running:
         write(future.result())
         future.release()
+        if progress is not None:
+            progress.step()
         if todo:
             running.add(client.compute(todo.popleft()))
