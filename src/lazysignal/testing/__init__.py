@@ -10,6 +10,6 @@ Examples
 """
 
 from .assertions import assert_signals_equal
-from .strategies import chunks_for, signal_shapes, signals
+from .strategies import chunks_for, lazy_copy, signal_shapes, signals
 
-__all__ = ["assert_signals_equal", "chunks_for", "signal_shapes", "signals"]
+__all__ = ["assert_signals_equal", "chunks_for", "lazy_copy", "signal_shapes", "signals"]

@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 from ..axes import DataAxis
 from ..signal_registry import signal_class_for
 
-__all__ = ["signal_shapes", "axes_for", "signals", "chunks_for", "DTYPES"]
+__all__ = ["signal_shapes", "axes_for", "signals", "chunks_for", "lazy_copy", "DTYPES"]
 
 DTYPES = ("float64", "float32", "int32", "uint16", "uint8", "complex128")
 
@@ -75,3 +75,8 @@ def signals(draw, *, dtypes=DTYPES, nav_dims=(0, 2), sig_dims=(1, 2), max_side: 
 def chunks_for(draw, shape: tuple[int, ...]):
     """A valid explicit dask chunking of ``shape`` (regular per axis)."""
     return tuple(draw(st.integers(1, max(n, 1))) for n in shape)
+
+
+def lazy_copy(data, signal):
+    """``signal`` made lazy with a chunking drawn from hypothesis' ``data`` (``st.data()``)."""
+    return signal.as_lazy(chunks=data.draw(chunks_for(signal.data.shape)))
