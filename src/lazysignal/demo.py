@@ -25,7 +25,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import dask.array as da
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+
+import lazysignal as ls
 
 __all__ = ["main", "make_eds_cube", "LINES"]
 
@@ -74,8 +79,6 @@ def make_eds_cube(shape: tuple[int, int, int] = (512, 512, 992), *, chunks=(64, 
     >>> cube.shape, cube.chunks[0], round(float(energy[1] - energy[0]), 3)
     ((8, 6, 50), (4, 4), 0.01)
     """
-    import dask.array as da
-
     ny, nx, ne = shape
     energy = -0.1 + 0.01 * np.arange(ne)
     background, fe_spec, pt_spec = _spectra(energy)
@@ -112,11 +115,7 @@ class _Steps:
 
 
 def _save_image(path: Path, image: np.ndarray, title: str, extent=None) -> None:
-    import matplotlib
-
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(5, 4.5))
     im = ax.imshow(image, cmap="viridis", extent=extent, origin="upper")
     fig.colorbar(im, ax=ax, shrink=0.8)
@@ -127,11 +126,7 @@ def _save_image(path: Path, image: np.ndarray, title: str, extent=None) -> None:
 
 
 def _save_spectrum(path: Path, energy: np.ndarray, spectrum: np.ndarray, title: str) -> None:
-    import matplotlib
-
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(energy, spectrum, lw=0.8)
     for name, value in LINES.items():
@@ -177,7 +172,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
 
-    import lazysignal as ls
     from lazysignal.chunks import chunk_table
     from lazysignal.signals import Signal1D
 

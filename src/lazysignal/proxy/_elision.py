@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 # ``sum(arrays)`` on plain numpy arrays adds in place into the running total, because
 # numpy reuses an operand that only the interpreter holds ("temporary elision"): one
 # allocation and its page faults fewer per file. A proxy always holds its data, so numpy
@@ -29,8 +31,6 @@ def refcount(obj: Any) -> int:
 
 def elide_temporary(mine: Any, theirs: Any, op: Callable, reflected: bool) -> Any:
     """``op`` computed into ``mine`` when that gives exactly ``op``'s result; else NotImplemented."""
-    import numpy as np
-
     ufunc = UFUNCS.get(op)
     if (ufunc is None or type(mine) is not np.ndarray or mine.base is not None
             or not mine.flags.writeable):
@@ -55,8 +55,6 @@ def calibrate(make_result: Callable[[Any], Any]) -> None:
     global PROBE, ELISION
     if not hasattr(sys, "getrefcount") or not getattr(sys, "_is_gil_enabled", lambda: True)():
         return
-    import numpy as np
-
     UFUNCS.update({operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
                     operator.truediv: np.true_divide, operator.floordiv: np.floor_divide,
                     operator.mod: np.remainder, operator.pow: np.power})

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from lazysignal.errors import LazySignalError
 from lazysignal.proxy import _elision
 
@@ -334,8 +336,6 @@ class LazyReadData:
         return len(self._load("len()"))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        import numpy as np
-
         data = self._load("conversion to an array")
         return np.asarray(data, dtype=dtype) if copy is None else np.array(data, dtype=dtype, copy=copy)
 

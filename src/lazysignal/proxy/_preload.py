@@ -116,10 +116,10 @@ class PreloadIterator:
 
     def __next__(self) -> Any:
         if self._ahead:
-            index, item, future = self._ahead.popleft()
+            _, item, future = self._ahead.popleft()
         elif self._source is not None:
             item = next(self._source, _UNLOADED)
-            index, future = self._index, None
+            future = None
             self._index += 1
             if item is _UNLOADED:
                 self.close()

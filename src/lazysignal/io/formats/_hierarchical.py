@@ -17,6 +17,7 @@ module hands it a :class:`TreeBackend` that does the few storage operations the 
 from __future__ import annotations
 
 import ast
+import datetime
 import math
 import operator
 import os
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import FileFormatError
+from ...errors import ChunksError, FileFormatError
 from ..spec import AxisDict, SignalDict
 
 __all__ = [
@@ -399,8 +400,6 @@ def read_tree(group: Any, backend: TreeBackend) -> dict:
 
 
 def _legacy_datetime(key: str, value: str) -> str:
-    import datetime
-
     try:
         args = ast.literal_eval(value[value.index("("):])
         kind = datetime.date if key.startswith("_datetime_date") else datetime.time
@@ -665,8 +664,6 @@ def resolve_write_chunks(
     Explicit ``chunks`` may use ``-1``/``None`` for "the whole axis"; a dask-style tuple of
     per-axis chunk tuples is accepted when regular (every chunk but the last equal).
     """
-    from ...errors import ChunksError
-
     data = signal["data"]
     shape = tuple(data.shape)
     if chunks is None or chunks is True:

@@ -14,6 +14,7 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import dask.array as da
 import numpy as np
 
 from lazysignal.errors import FileFormatError
@@ -342,8 +343,6 @@ def read(
         text = f.read()
     signal = parse_msa_text(text, filename)
     if lazy:
-        import dask.array as da
-
         signal["data"] = da.from_array(signal["data"], chunks=-1)
     return [signal]
 

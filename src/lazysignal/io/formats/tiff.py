@@ -20,6 +20,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import tifffile
+import zarr
 from dask.base import tokenize
 
 from lazysignal.errors import FileFormatError
@@ -47,8 +48,6 @@ class _TiffSeries:
         self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), len(shape)
 
     def __getitem__(self, key):
-        import zarr
-
         with tifffile.TiffFile(self.path) as tf:
             store = tf.aszarr(series=self.series, level=0)
             try:
