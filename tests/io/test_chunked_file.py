@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lazysignal.errors import ChunksError, TruncatedFileError
+from lazysignal.errors import ChunksError, FileFormatError, TruncatedFileError
 from lazysignal.io.chunked_file import file_array, normalize_file_chunks, read_file_array
 
 OFFSET = 13
@@ -245,3 +245,11 @@ def test_write_file_array_round_trip(tmp_path, lazy):
     assert path.stat().st_size == 9 + 12 * (3 + 60)
     back = read_file_array(path, shape=data.shape, dtype=">i2", offset=9, frame_header=3)
     np.testing.assert_array_equal(back, data)
+
+
+@pytest.mark.parametrize("reader", [file_array, read_file_array])
+def test_negative_offsets_are_refused_lazy_and_eager(tmp_path, reader):
+    path = tmp_path / "x.bin"
+    np.zeros(16, "u1").tofile(path)
+    with pytest.raises(FileFormatError, match="must be >= 0"):
+        reader(path, shape=(4, 4), dtype="u1", offset=-2)

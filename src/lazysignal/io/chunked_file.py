@@ -82,6 +82,11 @@ class FileLayout:
         object.__setattr__(self, "dtype", np.dtype(self.dtype))
         fnd = min(int(self.frame_ndim), len(self.shape))
         object.__setattr__(self, "frame_ndim", fnd)
+        if self.offset < 0 or self.frame_header < 0:
+            raise FileFormatError(
+                f"{self.path!r}: offset ({self.offset}) and frame_header ({self.frame_header}) "
+                "must be >= 0."
+            )
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -375,6 +380,16 @@ def normalize_file_chunks(chunks, shape, dtype, frame_ndim: int = 2, path: str =
         raise fail(str(exc)) from None
 
 
+def _checked_layout(path, shape, dtype, offset, frame_header, frame_ndim, pad) -> FileLayout:
+    """The layout the lazy and eager readers share, checked against the file's size."""
+    layout = FileLayout(
+        path, shape=tuple(shape), dtype=dtype, offset=int(offset),
+        frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
+    )
+    layout.check_size()
+    return layout
+
+
 def file_array(
     path: str | os.PathLike,
     *,
@@ -431,15 +446,7 @@ def file_array(
     >>> bool((arr.compute() == data).all())
     True
     """
-    layout = FileLayout(
-        path, shape=tuple(shape), dtype=dtype, offset=int(offset),
-        frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
-    )
-    if layout.offset < 0 or layout.frame_header < 0:
-        raise FileFormatError(
-            f"{layout.path!r}: offset ({offset}) and frame_header ({frame_header}) must be >= 0."
-        )
-    layout.check_size()
+    layout = _checked_layout(path, shape, dtype, offset, frame_header, frame_ndim, pad)
     norm = normalize_file_chunks(chunks, layout.shape, layout.dtype, layout.frame_ndim, layout.path)
     reader = _BlockReader(layout, norm, mmap=not distributed)
     name = "read-" + ("pread" if distributed else "memmap") + "-" + _token(layout, norm, distributed)
@@ -487,11 +494,7 @@ def read_file_array(
     >>> read_file_array(path, shape=(3, 4), dtype="<f4")[2]
     array([ 8.,  9., 10., 11.], dtype=float32)
     """
-    layout = FileLayout(
-        path, shape=tuple(shape), dtype=dtype, offset=int(offset),
-        frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
-    )
-    layout.check_size()
+    layout = _checked_layout(path, shape, dtype, offset, frame_header, frame_ndim, pad)
     return layout.read_block((0,) * len(layout.shape), layout.shape, mmap=False)
 
 

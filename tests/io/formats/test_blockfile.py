@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 import pickle
 
 import dask
@@ -10,15 +9,12 @@ import dask.array as da
 import numpy as np
 import pytest
 from dask.callbacks import Callback
+from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import blockfile
 
-REALDATA = (pathlib.Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
-            / "blockfile").resolve()
-needs_realdata = pytest.mark.skipif(
-    not REALDATA.is_dir(), reason=f"real sample files not present at {REALDATA}"
-)
+REALDATA = realdata("blockfile")
 
 
 def _axes(shape, nav_units="nm", sig_units="cm", scale=0.5):
@@ -48,7 +44,6 @@ def cluster_client():
             yield client
 
 
-@needs_realdata
 @pytest.mark.parametrize("name, shape, total", [("test1", (3, 2, 144, 144), 5164570),
                                                 ("test2", (2, 3, 5, 5), 2952)])
 def test_real_files(name, shape, total):
@@ -74,7 +69,6 @@ def test_real_files(name, shape, total):
             np.testing.assert_array_equal(lazy.compute(), d["data"])
 
 
-@needs_realdata
 def test_rewrite_of_test2_is_byte_identical(tmp_path):
     # FORMATS-binary 2.5 step 6: header, note, VBF (= truncated frame means) and frames.
     src = REALDATA / "test2.blo"

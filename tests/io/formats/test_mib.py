@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import pathlib
 import zipfile
 
 import dask.array as da
 import numpy as np
 import pytest
+from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mib
 
-REALDATA = (pathlib.Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
-            / "quantumdetector").resolve()
-needs_realdata = pytest.mark.skipif(
-    not REALDATA.is_dir(), reason=f"real sample files not present at {REALDATA}"
-)
+REALDATA = realdata("quantumdetector")
 
 # Shapes and sums RosettaSciIO 0.15 reads from the sample files.
 REFERENCE = {
@@ -64,7 +60,6 @@ def _write_mib(path, frames, *, pixel_type="U16", stamps=None):
             f.write(frames[i, ::-1].astype(dtype).tobytes())
 
 
-@needs_realdata
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_real_files_match_rsciio(realdir, name):
     shape, total = REFERENCE[name]
@@ -78,7 +73,6 @@ def test_real_files_match_rsciio(realdir, name):
     np.testing.assert_array_equal(lazy.compute(), d["data"])
 
 
-@needs_realdata
 def test_real_file_metadata(realdir):
     d = mib.read(realdir / "001_4x2_6bit.mib")[0]
     md = d["metadata"]
@@ -90,7 +84,6 @@ def test_real_file_metadata(realdir):
     assert [a["navigate"] for a in d["axes"]] == [True, True, False, False]
 
 
-@needs_realdata
 def test_real_file_without_hdr_uses_timestamps(realdir, tmp_path):
     src = realdir / "001_4x2_6bit.mib"
     lone = tmp_path / "lone.mib"
@@ -101,7 +94,6 @@ def test_real_file_without_hdr_uses_timestamps(realdir, tmp_path):
     np.testing.assert_array_equal(d["data"], mib.read(src)[0]["data"])
 
 
-@needs_realdata
 @pytest.mark.parametrize("name", ["Single_1_Frame_CounterDepth_1_Rows_256RAW.mib",
                                   "Quad_9_Frame_CounterDepth_1_Rows_256RAW.mib"])
 def test_raw_frames_rejected_clearly(realdir, name):

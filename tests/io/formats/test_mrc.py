@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dask.array as da
 import mrcfile
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mrc
 
-REAL = Path(__file__).resolve().parents[3].parent / "shared" / "realdata" / "mrc"
+REAL = realdata("mrc")
 
 
 def _real_files():
-    return sorted(REAL.glob("*.mrc")) if REAL.is_dir() else []
+    return sorted(REAL.glob("*.mrc"))
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared/realdata/mrc not present")
 @pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.stem)
 def test_real_files_equal_mrcfile(path):
     with mrcfile.open(path, permissive=True) as ref:
@@ -42,7 +40,6 @@ def test_real_files_equal_mrcfile(path):
             np.testing.assert_array_equal(lazy["data"].compute(), sig["data"])
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared/realdata/mrc not present")
 def test_velox_fei2_header_and_calibration():
     sig = mrc.read(REAL / "HAADFscan.mrc")[0]
     assert sig["axes"][0]["scale"] == pytest.approx(5.679131317138672)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import copy
-import pathlib
 
 import dask.array as da
 import numpy as np
 import pytest
+from realdata import realdata
 
 from lazysignal.errors import FileFormatError
 from lazysignal.io.formats import msa
 
-REALDATA = pathlib.Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata" / "msa"
-REALDATA = REALDATA.resolve()
-needs_realdata = pytest.mark.skipif(
-    not REALDATA.is_dir(), reason=f"real sample files not present at {REALDATA}"
-)
+REALDATA = realdata("msa")
 
 RSCIIO_COMMENT = "File created by RosettaSciIO version 0.15.0"
 
@@ -105,7 +101,6 @@ def test_write_lazy_data(tmp_path):
     np.testing.assert_array_equal(msa.read(path)[0]["data"], eager)
 
 
-@needs_realdata
 def test_example1():
     d = msa.read(REALDATA / "example1.msa")[0]
     assert d["data"].shape == (21,)  # NPOINTS says 20; the values read win
@@ -124,7 +119,6 @@ def test_example1():
         3.1, 520.13, "Energy", "eV")
 
 
-@needs_realdata
 def test_example1_resave_matches_rsciio_layout(tmp_path):
     d = msa.read(REALDATA / "example1.msa")[0]
     out = tmp_path / "re.msa"
@@ -137,7 +131,6 @@ def test_example1_resave_matches_rsciio_layout(tmp_path):
     np.testing.assert_array_equal(msa.read(out)[0]["data"], d["data"])
 
 
-@needs_realdata
 @pytest.mark.parametrize(
     "name",
     ["ISO_22029_2022_compliance.msa", "ISO_22029_2022_compliance_XY_NCOLUMNS2.msa",
@@ -151,7 +144,6 @@ def test_iso_variants_read_the_same_data(name):
     assert d["metadata"]["General"]["title"] == "NIO EELS OK SHELL"
 
 
-@needs_realdata
 def test_multi_line_title_and_comment():
     d = msa.read(REALDATA / "ISO_22029_2022_compliance_title_multiple_line.msa")[0]
     assert d["metadata"]["General"]["title"] == (
@@ -160,7 +152,6 @@ def test_multi_line_title_and_comment():
         "This is a comment line.This is another comment line.")
 
 
-@needs_realdata
 def test_example2_ncolumns5_equals_one_column():
     one = msa.read(REALDATA / "example2.msa")[0]
     five = msa.read(REALDATA / "example2_NCOLUMNS5.msa")[0]
@@ -169,7 +160,6 @@ def test_example2_ncolumns5_equals_one_column():
     assert one["metadata"]["Signal"]["signal_type"].startswith("EDS")
 
 
-@needs_realdata
 @pytest.mark.parametrize("name", ["example1_wrong_date.msa", "example1_wrong_date_empty_field.msa"])
 def test_wrong_date_warns_and_skips(name):
     with pytest.warns(UserWarning, match="DATE"):
@@ -179,7 +169,6 @@ def test_wrong_date_warns_and_skips(name):
     assert d["data"].shape == (21,)
 
 
-@needs_realdata
 def test_minimum_metadata():
     # Written by HyperSpy 1.1.2 as DATATYPE Y with the line "0.000000, 1.0": both values count,
     # as in RosettaSciIO (NPOINTS is not used).

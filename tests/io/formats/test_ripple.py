@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peer import require_peer
+from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import ripple
 
-REAL = Path(__file__).resolve().parents[3].parent / "shared" / "realdata" / "ripple"
-if not REAL.is_dir():  # a user's clone has no shared folder
-    REAL = Path("/work/shared/realdata/ripple")
-PEER = Path("/tmp/lazysignal-peer/venv/bin/python")
+REAL = realdata("ripple")
 
 
 def _real_files():
@@ -27,7 +26,6 @@ def _real_files():
     return sorted(REAL.glob("*.rpl"))
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared/realdata/ripple not present")
 @pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.stem)
 def test_real_files_match_their_header(path):
     info = ripple.parse_rpl(path)
@@ -183,7 +181,6 @@ for case in spec:
 """
 
 
-@pytest.mark.skipif(not PEER.exists(), reason="peer environment (shared/bench/peer-env.sh) not built")
 def test_byte_exact_with_rosettasciio_writer(tmp_path):
     cases = []
     for k, ((shape, navigate), dtype) in enumerate(zip(LAYOUTS, ["uint16", "float32", "int64", "uint8", "float64"])):
@@ -195,7 +192,7 @@ def test_byte_exact_with_rosettasciio_writer(tmp_path):
                                                                       "azimuth_angle": 45.0}}}}}
         cases.append({"shape": shape, "dtype": dtype, "axes": axes, "metadata": md,
                       "path": str(tmp_path / f"peer{k}.rpl")})
-    subprocess.run([str(PEER), "-c", _PEER_WRITE, json.dumps(cases)], check=True, timeout=120)
+    subprocess.run([require_peer(), "-c", _PEER_WRITE, json.dumps(cases)], check=True, timeout=120)
     for k, case in enumerate(cases):
         data = np.arange(np.prod(case["shape"]), dtype=case["dtype"]).reshape(case["shape"])
         ours = tmp_path / f"ours{k}.rpl"
