@@ -17,14 +17,17 @@ from .harness import Context, Result, measure, warm_page_cache
 
 
 def _data_file(ctx: Context, shape: tuple[int, int, int]):
+    """Write the file as an instrument would: sequential buffered writes, a frame row at a time."""
     path = ctx.data_dir / f"reductions_{'x'.join(map(str, shape))}.npy"
     if not path.exists():
-        out = np.lib.format.open_memmap(path, mode="w+", dtype="float64", shape=shape)
+        partial = path.with_suffix(".partial")
         rng = np.random.default_rng(0)
-        for i in range(shape[0]):
-            out[i] = rng.random(shape[1:])
-        out.flush()
-        del out
+        with open(partial, "wb") as f:
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": "<f8", "fortran_order": False, "shape": shape})
+            for _ in range(shape[0]):
+                f.write(rng.random(shape[1:]).tobytes())
+        partial.rename(path)
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import mmap
 import pickle
 import threading
 import time
@@ -253,3 +254,44 @@ def test_negative_offsets_are_refused_lazy_and_eager(tmp_path, reader):
     np.zeros(16, "u1").tofile(path)
     with pytest.raises(FileFormatError, match="must be >= 0"):
         reader(path, shape=(4, 4), dtype="u1", offset=-2)
+
+
+@pytest.fixture(scope="module")
+def multi_huge_page_file(tmp_path_factory):
+    """A float64 file of 3.5 huge pages (2 MiB each) behind an odd-sized header."""
+    rng = np.random.default_rng(7)
+    data = rng.random((7, 256, 512))  # 7 MiB
+    path = tmp_path_factory.mktemp("huge") / "frames.bin"
+    with open(path, "wb") as f:
+        f.write(b"\x01" * 4099)
+        f.write(data.tobytes())
+    return path, data
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.integers(1, 80), min_size=1, max_size=12).map(lambda p: _fit(p, 256)),
+       frames=st.lists(st.integers(1, 7), min_size=1, max_size=7).map(lambda p: _fit(p, 7)))
+def test_mapped_chunks_straddling_huge_pages_read_exactly(multi_huge_page_file, rows, frames):
+    # Maps are widened to whole 2 MiB pages within the file: chunks starting and ending
+    # anywhere (mid-page, on a page, at the end of the file) still see exactly their bytes.
+    path, data = multi_huge_page_file
+    lazy = file_array(path, shape=data.shape, dtype=data.dtype, offset=4099,
+                      chunks=(frames, rows, 512), distributed=False)
+    np.testing.assert_array_equal(lazy.compute(scheduler="threads"), data)
+    np.testing.assert_array_equal(lazy.sum(axis=2).compute(), data.sum(axis=2))
+
+
+def test_mapped_blocks_are_read_only_views_of_the_file(multi_huge_page_file):
+    path, data = multi_huge_page_file
+    lazy = file_array(path, shape=data.shape, dtype=data.dtype, offset=4099,
+                      chunks=(3, 100, 512), distributed=False)
+    # The task's own output, before dask assembles anything: what a reduction receives.
+    block = dask.get(dict(lazy.__dask_graph__()), (lazy.name, 1, 1, 0))
+    np.testing.assert_array_equal(block, data[3:6, 100:200])
+    assert not block.flags.writeable
+    base = block  # no copy was made: the base chain ends in a map of the file
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    assert isinstance(base, mmap.mmap)
+    with pytest.raises(ValueError, match="read-only"):
+        block[0, 0, 0] = 1.0

@@ -44,6 +44,19 @@ __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "n
 #: chunks, 1.51 s / 643 MiB with 64 MiB chunks).
 AUTO_CHUNK_BYTES = 16 * 2**20
 
+
+def _huge_page_size() -> int:
+    """The kernel's PMD huge-page size (2 MiB on x86-64), a multiple of the map granularity."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") as f:
+            size = int(f.read())
+    except (OSError, ValueError):
+        size = 2 * 2**20
+    return max(size, mmap.ALLOCATIONGRANULARITY) // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY
+
+
+_HUGE_PAGE = _huge_page_size()
+
 # Cost model used to pick how a block is read: one pread costs about this much
 # (syscall + Python loop), and bytes move from the page cache at about this rate.
 _READ_OVERHEAD_S = 20e-6
@@ -281,15 +294,28 @@ def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, en
               strides) -> np.ndarray:
     """A read-only array over bytes ``[start, end)`` of a file, through a map of only them.
 
-    No byte is copied: a reduction reads the page cache directly. (``MAP_POPULATE`` was
-    measured slower: two threads populating maps contend on the process' map lock, while
-    page faults proceed in parallel.)
+    No byte is copied: a reduction reads the page cache directly. The map is widened to
+    whole huge pages (2 MiB, within the file): the kernel then places it at an address
+    congruent with the file offset, and where the page cache holds the file in huge folios
+    (ext4 and xfs since Linux 6.x, after a sequential read) one fault maps 2 MiB instead of
+    64 KiB. ``MADV_HUGEPAGE`` makes the reads that these maps cause themselves fill the
+    cache in huge folios; without it, a file first read through small maps stays cached in
+    small folios, and later signal-axis sums over it ran at 0.4-0.6x numpy in memory
+    instead of 0.8-1x. (``MAP_POPULATE`` was measured slower: two threads populating maps
+    contend on the process' map lock, while page faults proceed in parallel.)
     """
-    aligned = start - start % mmap.ALLOCATIONGRANULARITY
     with open(path, "rb") as f:
-        region = mmap.mmap(f.fileno(), end - aligned, flags=mmap.MAP_SHARED,
-                           prot=mmap.PROT_READ, offset=aligned)
-    view = np.ndarray(shape, dtype=dtype, buffer=region, offset=start - aligned, strides=strides)
+        file_size = os.fstat(f.fileno()).st_size
+        first = start - start % _HUGE_PAGE
+        last = min(-(-end // _HUGE_PAGE) * _HUGE_PAGE, file_size)
+        region = mmap.mmap(f.fileno(), last - first, flags=mmap.MAP_SHARED,
+                           prot=mmap.PROT_READ, offset=first)
+    try:
+        # Pages this map faults in from disk are then read ahead into huge folios too.
+        region.madvise(mmap.MADV_HUGEPAGE)
+    except (AttributeError, OSError):  # no such advice on this platform or kernel
+        pass
+    view = np.ndarray(shape, dtype=dtype, buffer=region, offset=start - first, strides=strides)
     view.flags.writeable = False
     return view
 
