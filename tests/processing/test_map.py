@@ -123,6 +123,33 @@ def test_map_axis_function_applied_to_blocks(lazy):
     assert all(len(c) == 3 for c in calls)
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_map_axes_function_applied_to_blocks_like_hyperspy(lazy):
+    # HyperSpy's map also hands whole arrays to a function with an ``axes`` parameter.
+    calls = []
+
+    def centre_of_mass(frames, axes=(-2, -1)):
+        calls.append(np.shape(frames))
+        rows = frames.sum(axis=axes[-1])
+        cols = frames.sum(axis=axes[-2])
+        total = rows.sum(axis=-1)
+        return np.stack([rows @ np.arange(rows.shape[-1]), cols @ np.arange(cols.shape[-1])], -1) / total[..., None]
+
+    data = np.random.default_rng(1).random((4, 6, 9, 8))
+    s = Signal2D(data)
+    s = s.as_lazy(chunks=(2, 3, 9, 8)) if lazy else s
+    out = s.map(centre_of_mass, inplace=False)
+    got = out.data.compute() if out.lazy else out.data
+    per_frame = np.array([[centre_of_mass(frame) for frame in row] for row in data])
+    np.testing.assert_allclose(got, per_frame)
+    assert all(len(c) == 4 for c in calls[: -per_frame.size])  # whole blocks, then the check
+    assert len(calls) - per_frame.size <= 5
+    # Given explicitly, the keyword is a constant: one call per frame, as written.
+    calls.clear()
+    s.map(centre_of_mass, axes=(0, 1), inplace=False, lazy_output=False)
+    assert calls and all(c == (9, 8) for c in calls)
+
+
 def test_map_output_signal_size_and_dtype_given_skips_the_probe():
     calls = []
 

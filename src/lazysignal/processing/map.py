@@ -4,12 +4,13 @@ The array layer of ``s.map``: it sees arrays with ``nav_ndim`` leading navigatio
 never signals. One dask task handles one navigation block and loops over its pixels in
 a plain Python loop writing into a preallocated output, so the per-pixel overhead is one
 function call (no per-pixel task, no stacking of per-pixel results). A function that
-accepts ``axis=`` is called once per block with the signal axes instead.
+accepts ``axis=`` (or ``axes=``) is called once per block with the signal axes instead.
 """
 
 from __future__ import annotations
 
 import inspect
+from itertools import product
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,22 +19,24 @@ import numpy as np
 
 from ..array_ops import is_lazy
 
-__all__ = ["accepts_axis", "infer_output", "map_eager", "map_lazy", "map_blocks_axis"]
+__all__ = ["signal_axes_keyword", "infer_output", "map_eager", "map_lazy", "map_blocks_axis"]
 
 
-def accepts_axis(function: Callable) -> bool:
-    """Whether ``function`` takes an ``axis`` keyword (numpy reductions, ufunc-like functions).
+def signal_axes_keyword(function: Callable) -> str | None:
+    """The keyword through which ``function`` takes the axes to work on: ``"axis"``
+    (numpy reductions, ufunc-like functions), ``"axes"`` (as HyperSpy's ``map`` also
+    accepts), or None.
 
     Examples
     --------
-    >>> accepts_axis(np.sum), accepts_axis(lambda x: x)
-    (True, False)
+    >>> signal_axes_keyword(np.sum), signal_axes_keyword(np.fft.fft2), signal_axes_keyword(len)
+    ('axis', 'axes', None)
     """
     try:
         params = inspect.signature(function).parameters
     except (TypeError, ValueError):
-        return False
-    return "axis" in params
+        return None
+    return next((k for k in ("axis", "axes") if k in params), None)
 
 
 def _pixel(array, index: tuple[int, ...]):
@@ -55,25 +58,23 @@ def infer_output(function: Callable, data, nav_ndim: int, iterating: Mapping[str
 def _loop(function: Callable, block: np.ndarray, nav_ndim: int, iter_blocks: tuple, names: tuple,
           constant: Mapping[str, Any], out_sig: tuple[int, ...], dtype: np.dtype, ragged: bool):
     nav_shape = block.shape[:nav_ndim]
-    n = int(np.prod(nav_shape, dtype=np.int64))
-    flat = block.reshape((n,) + block.shape[nav_ndim:])
-    iters = [b.reshape((n,) + b.shape[nav_ndim:]) for b in iter_blocks]
+    # Index tuples, not a reshape to (pixels, ...): a block that is a strided view of a
+    # file map or of a larger array would be copied whole by the reshape.
+    positions = product(*(range(n) for n in nav_shape))
     if ragged:
-        out = np.empty(n, dtype=object)
-        for i in range(n):
-            out[i] = function(flat[i], **dict(zip(names, (b[i] for b in iters))), **constant)
-        return out.reshape(nav_shape)
-    out = np.empty((n,) + tuple(out_sig), dtype=dtype)
-    if iters:
-        for i in range(n):
-            out[i] = function(flat[i], **dict(zip(names, (b[i] for b in iters))), **constant)
-    elif constant:
-        for i in range(n):
-            out[i] = function(flat[i], **constant)
+        out = np.empty(nav_shape, dtype=object)
     else:
-        for i in range(n):
-            out[i] = function(flat[i])
-    return out.reshape(nav_shape + tuple(out_sig))
+        out = np.empty(nav_shape + tuple(out_sig), dtype=dtype)
+    if iter_blocks:
+        for i in positions:
+            out[i] = function(block[i], **dict(zip(names, (b[i] for b in iter_blocks))), **constant)
+    elif constant:
+        for i in positions:
+            out[i] = function(block[i], **constant)
+    else:
+        for i in positions:
+            out[i] = function(block[i])
+    return out
 
 
 def map_eager(function: Callable, data: np.ndarray, nav_ndim: int, *, iterating: Mapping[str, np.ndarray],
@@ -135,16 +136,28 @@ def map_lazy(function: Callable, data, nav_ndim: int, *, iterating: Mapping[str,
     out_labels = labels(len(out_sig))
     new_axes = {lab: n for lab, n in zip(out_labels, out_sig)}
 
-    def block_func(block, *iter_blocks):
+    depths = [data.ndim - nav_ndim] + [o.ndim - nav_ndim for o in others]
+
+    def block_func(*blocks):
+        # Signal axes are whole, so each dropped axis holds one block: blockwise hands it
+        # over in a list per axis. (concatenate=True would copy every input block.)
+        block, *iter_blocks = (_unwrap(b, depth) for b, depth in zip(blocks, depths))
         return _loop(function, block, nav_ndim, iter_blocks, names, constant, out_sig, dtype, ragged)
 
     meta = np.empty((0,) * (nav_ndim + len(out_sig)), dtype=dtype)
     return da.blockwise(block_func, nav_idx + out_labels, *args, new_axes=new_axes, dtype=dtype,
-                        concatenate=True, meta=meta, token=f"map-{getattr(function, '__name__', 'f')}")
+                        concatenate=False, meta=meta, token=f"map-{getattr(function, '__name__', 'f')}")
 
 
-def map_blocks_axis(function: Callable, data, nav_ndim: int, constant: Mapping[str, Any]):
-    """Call ``function(block, axis=signal_axes, **constant)`` once per block (fast path).
+def _unwrap(nested, depth: int):
+    for _ in range(depth):
+        (nested,) = nested
+    return nested
+
+
+def map_blocks_axis(function: Callable, data, nav_ndim: int, constant: Mapping[str, Any],
+                    keyword: str = "axis"):
+    """Call ``function(block, <keyword>=signal_axes, **constant)`` once per block (fast path).
 
     Returns None when the function's output does not keep the navigation shape (then the
     caller falls back to the per-pixel loop).
@@ -156,29 +169,30 @@ def map_blocks_axis(function: Callable, data, nav_ndim: int, constant: Mapping[s
     [5.0, 5.0, 5.0, 5.0]
     """
     sig_axes = tuple(range(nav_ndim, data.ndim))
+    constant = {**constant, keyword: sig_axes}
     probe_in = data[(slice(0, 1),) * nav_ndim] if nav_ndim else data
     probe_in = probe_in.compute() if is_lazy(probe_in) else probe_in
     try:
-        probe = np.asarray(function(probe_in, axis=sig_axes, **constant))
+        probe = np.asarray(function(probe_in, **constant))
     except Exception:  # noqa: BLE001 - not a block-wise function after all
         return None
     if probe.shape[:nav_ndim] != (1,) * nav_ndim or probe.dtype == object:
         return None
     out_sig = probe.shape[nav_ndim:]
     if not is_lazy(data):
-        result = np.asarray(function(data, axis=sig_axes, **constant))
+        result = np.asarray(function(data, **constant))
         return result if result.shape[:nav_ndim] == data.shape[:nav_ndim] else None
     whole = data.rechunk(tuple(data.chunks[:nav_ndim]) + tuple((n,) for n in data.shape[nav_ndim:]))
     # meta given: dask must not call the function on an empty array to guess it.
     meta = np.empty((0,) * (nav_ndim + len(out_sig)), dtype=probe.dtype)
     if out_sig == data.shape[nav_ndim:]:
-        return whole.map_blocks(lambda b: function(b, axis=sig_axes, **constant), dtype=probe.dtype,
+        return whole.map_blocks(lambda b: function(b, **constant), dtype=probe.dtype,
                                 meta=meta)
     drop = tuple(range(nav_ndim, data.ndim))
     new = tuple(range(nav_ndim, nav_ndim + len(out_sig)))
 
     def block_func(b):
-        return np.asarray(function(b, axis=sig_axes, **constant))
+        return np.asarray(function(b, **constant))
 
     if not out_sig:
         return whole.map_blocks(block_func, drop_axis=drop, dtype=probe.dtype, meta=meta)

@@ -96,8 +96,9 @@ class ProcessingMixin:
         ----------
         function
             Called as ``function(signal_array, *args, **kwargs)`` per position. A function that
-            accepts ``axis=`` (numpy reductions...) is called once per block with the signal
-            axes instead, when no argument is iterated.
+            accepts ``axis=`` (numpy reductions...) or ``axes=`` is called once per block with
+            the signal axes instead, when no argument is iterated and that keyword is not
+            given.
         *args, **kwargs
             A signal with this signal's navigation shape is iterated alongside (its value at
             the same position is passed; it is rechunked to match). Anything else, including
@@ -145,10 +146,11 @@ class ProcessingMixin:
             iterating = {k: v[None] for k, v in iterating.items()}
             nav_ndim = 1
         result = None
+        keyword = _map.signal_axes_keyword(function)
         if not iterating and not ragged and not args and output_signal_size is None and \
-                _map.accepts_axis(function):
+                keyword is not None and keyword not in constant:
             work = self._map_input(data, nav_ndim, navigation_chunks, lazy_out, temporary=False)
-            result = _map.map_blocks_axis(function, work, nav_ndim, constant)
+            result = _map.map_blocks_axis(function, work, nav_ndim, constant, keyword)
         if result is None:
             if output_signal_size is not None and (output_dtype is not None or ragged):
                 out_sig = tuple(output_signal_size) if not ragged else ()
