@@ -10,6 +10,7 @@ import time
 
 import dask
 import dask.array as da
+import distributed
 import numpy as np
 import psutil
 import pytest
@@ -208,7 +209,6 @@ def test_memory_stays_bounded(tmp_path, distributed):
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
     )

@@ -2,7 +2,8 @@
 
 The peer needs zarr < 3 and must stay out of our environment, so interop tests talk to it
 through a subprocess. ``shared/bench/peer-env.sh`` prints its interpreter (building the
-environment on first use); tests skip, with the reason, only when that script fails.
+environment on first use). The peer is part of what the test command installs: when that
+script fails, the tests that need it fail with the script's reason (they never skip).
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def _peer_python() -> tuple[str | None, str]:
 
 
 def require_peer() -> str:
-    """The peer interpreter's path; skips the calling test when it cannot be had."""
+    """The peer interpreter's path; fails the calling test, saying why, when it cannot be had."""
     python, why = _peer_python()
     if python is None:
-        pytest.skip(f"HyperSpy peer environment unavailable: {why}")
+        pytest.fail(f"HyperSpy peer environment unavailable: {why}")
     return python
 
 

@@ -6,6 +6,7 @@ import pickle
 
 import dask
 import dask.array as da
+import distributed
 import numpy as np
 import pytest
 from dask.callbacks import Callback
@@ -37,7 +38,6 @@ def _random(shape, seed=0):
 
 @pytest.fixture(scope="module")
 def cluster_client():
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:

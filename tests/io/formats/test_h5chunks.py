@@ -7,6 +7,7 @@ import pickle
 
 import dask
 import dask.array as da
+import distributed
 import h5py
 import numpy as np
 import pytest
@@ -166,7 +167,6 @@ def test_graph_pickles_small_for_a_2gib_dataset(tmp_path):
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster, set_as_default=False) as c:

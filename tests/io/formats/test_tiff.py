@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import dask.array as da
+import distributed
 import numpy as np
 import pytest
 import tifffile
@@ -107,7 +108,6 @@ def test_lazy_write_streams_pages(tmp_path, chunks):
 
 
 def test_distributed_compute(stack):
-    distributed = pytest.importorskip("distributed")
     path, data = stack
     lazy = tiff.read(path, lazy=True, chunks=(2, 9, 11))[0]["data"]
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,

@@ -8,6 +8,7 @@ import shutil
 import zipfile
 
 import dask.array as da
+import distributed
 import numpy as np
 import pytest
 import zarr
@@ -132,7 +133,6 @@ def test_newer_version_warns(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster_client():
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
