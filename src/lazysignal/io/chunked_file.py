@@ -159,16 +159,17 @@ class FileLayout:
         read-only view of a map of just that region (no copy; the map lives as long as the
         view, so resident memory is bounded by the blocks alive at once)."""
         lengths = tuple(b - a for a, b in zip(starts, stops))
-        out = np.empty(lengths, dtype=self.dtype)
-        if out.size == 0:
-            return out
+        if 0 in lengths:
+            return np.empty(lengths, dtype=self.dtype)
         strides = self.byte_strides
         base = self.first_byte + sum(a * s for a, s in zip(starts, strides))
         if mmap:
             end = base + _span(lengths, strides, self.dtype.itemsize)
-            if end <= os.path.getsize(self.path):
-                return _map_view(self.path, self.dtype, lengths, base, end, strides)
+            view = _map_view(self.path, self.dtype, lengths, base, end, strides)
+            if view is not None:
+                return view
             # Past the end of a truncated file (pad=True): a map cannot cover that part.
+        out = np.empty(lengths, dtype=self.dtype)
         level, direct = _plan(lengths, self.shape, strides, self.dtype.itemsize)
         span = _span(lengths[level:], strides[level:], self.dtype.itemsize)
         reader = _PreadReader(self)
@@ -291,8 +292,9 @@ class _PreadReader:
 
 
 def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, end: int,
-              strides) -> np.ndarray:
-    """A read-only array over bytes ``[start, end)`` of a file, through a map of only them.
+              strides) -> np.ndarray | None:
+    """A read-only array over bytes ``[start, end)`` of a file, through a map of only them
+    (None when the file ends before ``end``: a map cannot cover what is not there).
 
     No byte is copied: a reduction reads the page cache directly. The map is widened to
     whole huge pages (2 MiB, within the file): the kernel then places it at an address
@@ -306,6 +308,8 @@ def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, en
     """
     with open(path, "rb") as f:
         file_size = os.fstat(f.fileno()).st_size
+        if end > file_size:
+            return None
         first = start - start % _HUGE_PAGE
         last = min(-(-end // _HUGE_PAGE) * _HUGE_PAGE, file_size)
         region = mmap.mmap(f.fileno(), last - first, flags=mmap.MAP_SHARED,
