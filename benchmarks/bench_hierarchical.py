@@ -27,7 +27,7 @@ import h5py
 import numpy as np
 
 import lazysignal as ls
-from lazysignal.io.formats import _h5chunks
+from lazysignal.io.backends import h5chunks as _h5chunks
 
 from .harness import Context, Result, measure, warm_page_cache
 

@@ -34,7 +34,7 @@ import numpy as np
 
 import lazysignal as ls
 from lazysignal.signals import Signal2D
-from lazysignal.io.chunked_file import file_array, write_file_array
+from lazysignal.io.backends.chunked_file import file_array, write_file_array
 from lazysignal.io.formats import mrc
 
 from .harness import Context, Result, measure, warm_page_cache

@@ -14,7 +14,7 @@ import dask.array as da
 import numpy as np
 import scipy.integrate
 
-from .io.chunked_file import file_array
+from .io.backends.chunked_file import file_array
 
 __all__ = [
     "is_lazy",
@@ -164,7 +164,7 @@ def as_dask(data: np.ndarray, chunks) -> da.Array:
 
     ``da.from_array`` on a ``numpy.memmap`` would copy the whole file into memory (dask
     2024.12 and later); a memmap of a whole file instead becomes a graph whose every task
-    maps only its own chunk (see :mod:`lazysignal.io.chunked_file`): no copy, read straight
+    maps only its own chunk (see :mod:`lazysignal.io.backends.chunked_file`): no copy, read straight
     from the page cache, resident memory bounded by the chunks being worked on.
 
     Examples

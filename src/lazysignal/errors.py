@@ -19,6 +19,7 @@ __all__ = [
     "TruncatedFileError",
     "ChunksError",
     "FileChangedError",
+    "EventError",
 ]
 
 
@@ -64,3 +65,7 @@ class ChunksError(LazySignalError, ValueError):
 
 class FileChangedError(FileFormatError):
     """A file that lazy data read from was replaced or rewritten since it was loaded."""
+
+
+class EventError(LazySignalError, ValueError):
+    """An event connected, disconnected or triggered in a way it does not accept."""

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lazysignal.errors import ChunksError, FileFormatError, TruncatedFileError
-from lazysignal.io.chunked_file import file_array, normalize_file_chunks, read_file_array
+from lazysignal.io.backends.chunked_file import file_array, normalize_file_chunks, read_file_array
 
 OFFSET = 13
 HEADER = 7
@@ -238,7 +238,7 @@ def test_write_file_array_round_trip(tmp_path, lazy):
     data = np.arange(3 * 4 * 5 * 6, dtype=">i2").reshape(3, 4, 5, 6)
     path = tmp_path / "w.bin"
     path.write_bytes(b"H" * 9)
-    from lazysignal.io.chunked_file import write_file_array
+    from lazysignal.io.backends.chunked_file import write_file_array
 
     src = da.from_array(data, chunks=(2, 3, 5, 4)) if lazy else data
     write_file_array(path, src, offset=9, frame_header=3)

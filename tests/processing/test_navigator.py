@@ -86,7 +86,7 @@ def test_navigator_progressbar(capsys):
 
 
 def test_navigator_reads_exactly_its_stored_chunks_from_a_real_hspy_file(tmp_path, monkeypatch):
-    from lazysignal.io.formats import _h5chunks
+    from lazysignal.io.backends import h5chunks as _h5chunks
 
     cube = Signal1D(np.arange(8 * 8 * 100, dtype="float32").reshape(8, 8, 100),
                     axes=[{"size": 8, "name": "y"}, {"size": 8, "name": "x"},

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lazysignal.errors import ChunksError, FileChangedError
-from lazysignal.io.formats import _h5chunks as hc
+from lazysignal.io.backends import h5chunks as hc
 
 DTYPES = ["f8", "f4", "i2", "u1", "?", "c16", ">i4"]
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lazysignal.errors import ChunksError, FileFormatError
-from lazysignal.io.formats import _hierarchical as tree
+from lazysignal.io.backends import hierarchical as tree
 from lazysignal.io.formats import hspy, zspy
 
 FORMATS = [pytest.param(hspy, "x.hspy", id="hspy"), pytest.param(zspy, "x.zspy", id="zspy")]

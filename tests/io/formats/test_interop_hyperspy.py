@@ -13,7 +13,7 @@ import pytest
 from peer import run_peer
 
 from lazysignal.io.formats import hspy, zspy
-from lazysignal.io.formats._hierarchical import default_chunks
+from lazysignal.io.backends.hierarchical import default_chunks
 
 pytestmark = pytest.mark.peer
 

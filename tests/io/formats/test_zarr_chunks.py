@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lazysignal.errors import ChunksError
-from lazysignal.io.formats import _zarr_chunks as zc
+from lazysignal.io.backends import zarr_chunks as zc
 
 
 def _array(root, data, chunks, compressor="blosc", separator="/"):

@@ -5,7 +5,7 @@ virtual bright-field (VBF) image of NY x NX bytes at ``Data_offset_1``, then fro
 ``Data_offset_2`` one frame per scan position: 6 bytes (``AA 55`` + u4 frame index) and
 DP_SZ x DP_SZ uint8 pixels.
 
-Reading is lazy two ways (:func:`lazysignal.io.chunked_file.file_array`) and skips the
+Reading is lazy two ways (:func:`lazysignal.io.backends.chunked_file.file_array`) and skips the
 frame headers; writing streams a dask array block by block and is RosettaSciIO
 compatible. A file shorter than its header says raises
 :class:`~lazysignal.errors.TruncatedFileError`; ``pad=True`` reads the missing frames as
@@ -24,7 +24,7 @@ import dask.array as da
 import numpy as np
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
-from lazysignal.io.chunked_file import file_array, read_file_array
+from lazysignal.io.backends.chunked_file import file_array, read_file_array
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "read_header"]

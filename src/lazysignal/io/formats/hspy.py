@@ -16,8 +16,8 @@ import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
 from ..spec import FormatSpec, SignalDict
-from . import _h5chunks
-from ._hierarchical import (
+from ..backends import h5chunks as _h5chunks
+from ..backends.hierarchical import (
     VERSION,
     TreeBackend,
     group_name_for_title,

@@ -2,7 +2,7 @@
 
 A ``.mib`` file is a sequence of frames, each an ASCII header of ``H`` bytes (384 for a
 single chip, 768 for a quad) followed by the pixels (``shared/FORMATS-binary.md`` section 5).
-Frames are read lazily two ways through :func:`lazysignal.io.chunked_file.file_array`,
+Frames are read lazily two ways through :func:`lazysignal.io.backends.chunked_file.file_array`,
 which skips every frame header. Processed data (``U08``, ``U16``, ``U32``: counter depth
 1/6, 12 and 24 bits) are supported; raw ``R64`` frames raise a clear error.
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
-from lazysignal.io.chunked_file import file_array, normalize_file_chunks, read_file_array
+from lazysignal.io.backends.chunked_file import file_array, normalize_file_chunks, read_file_array
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "read_frame_header", "parse_hdr"]

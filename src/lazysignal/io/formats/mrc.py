@@ -2,7 +2,7 @@
 
 The 1024-byte main header is decoded here; FEI1/FEI2 extended-header records are decoded
 with :mod:`mrcfile`'s record layouts. The data block (``NZ`` frames of ``NY x NX``) goes
-through :func:`lazysignal.io.chunked_file.file_array`, so lazy reads are per chunk and
+through :func:`lazysignal.io.backends.chunked_file.file_array`, so lazy reads are per chunk and
 picklable. ``navigation_shape=(x, y, ...)`` folds the frame stack into a scan, as the
 4D-STEM files written by Velox and by scripts need.
 """
@@ -18,9 +18,9 @@ import dask.array as da
 import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
-from ..chunked_file import file_array, read_file_array, write_file_array
+from ..backends.chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict
-from ._metadata import set_item
+from ..backends.metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
@@ -246,7 +246,7 @@ def read(
     path
         The file.
     lazy, chunks, distributed, pad
-        See :func:`lazysignal.io.chunked_file.file_array`; ``chunks`` applies to the
+        See :func:`lazysignal.io.backends.chunked_file.file_array`; ``chunks`` applies to the
         final shape (after ``navigation_shape`` and squeezing).
     navigation_shape
         Navigation shape in HyperSpy order ``(x, y, ...)`` whose product is NZ: the

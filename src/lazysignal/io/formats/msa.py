@@ -18,7 +18,7 @@ import dask.array as da
 import numpy as np
 
 from lazysignal.errors import FileFormatError
-from lazysignal.io.formats._metadata import set_item
+from lazysignal.io.backends.metadata import set_item
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "parse_msa_text"]

@@ -1,7 +1,7 @@
 """NumPy ``.npy`` files: lazily through the per-chunk reader, eagerly with ``np.load``.
 
 The header is parsed with :mod:`numpy.lib.format`; the data, which follow it contiguously,
-go through :func:`lazysignal.io.chunked_file.file_array`. A Fortran-ordered file is read
+go through :func:`lazysignal.io.backends.chunked_file.file_array`. A Fortran-ordered file is read
 as the C-ordered transpose of its data and transposed back, which is exact and lazy.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib import format as npformat
 
 from ...errors import FileFormatError
-from ..chunked_file import file_array, normalize_file_chunks
+from ..backends.chunked_file import file_array, normalize_file_chunks
 from ..spec import AxisDict, FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
@@ -76,7 +76,7 @@ def read(
     path
         The file.
     lazy, chunks, distributed, pad
-        See :func:`lazysignal.io.chunked_file.file_array`.
+        See :func:`lazysignal.io.backends.chunked_file.file_array`.
     signal_dimension
         Number of trailing axes that are signal axes: default 1 for 1-D data and 2
         otherwise (an image or a stack of images).
@@ -155,7 +155,7 @@ def write(path: str | os.PathLike, signal: SignalDict, **format_options: Any) ->
     tmp = path + ".tmp-lazysignal"
     try:
         if isinstance(data, da.Array):
-            from ..chunked_file import write_file_array
+            from ..backends.chunked_file import write_file_array
 
             header = {"descr": npformat.dtype_to_descr(data.dtype), "fortran_order": False,
                       "shape": tuple(int(n) for n in data.shape)}

@@ -1,6 +1,6 @@
 """Ripple / Lispix: a ``.rpl`` text header beside a ``.raw`` binary file (FORMATS-binary 3).
 
-The ``.raw`` data go through :mod:`lazysignal.io.chunked_file`, so a lazy read is a
+The ``.raw`` data go through :mod:`lazysignal.io.backends.chunked_file`, so a lazy read is a
 per-chunk read (``distributed=True``) or a per-task memory map (``distributed=False``).
 """
 
@@ -14,9 +14,9 @@ import dask.array as da
 import numpy as np
 
 from ...errors import FileFormatError
-from ..chunked_file import file_array, read_file_array, write_file_array
+from ..backends.chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict
-from ._metadata import set_item
+from ..backends.metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "parse_rpl"]
 
@@ -187,7 +187,7 @@ def read(
     path
         The ``.rpl`` file; the data file is the ``.raw`` (or ``.RAW``) with the same stem.
     lazy, chunks, distributed
-        See :func:`lazysignal.io.chunked_file.file_array`; ``chunks`` applies to the
+        See :func:`lazysignal.io.backends.chunked_file.file_array`; ``chunks`` applies to the
         shape after length-1 axes are removed.
     pad
         Read a truncated ``.raw`` with zeros for the missing part instead of raising.

@@ -24,7 +24,7 @@ import zarr
 from dask.base import tokenize
 
 from lazysignal.errors import FileFormatError
-from lazysignal.io.chunked_file import normalize_file_chunks
+from lazysignal.io.backends.chunked_file import normalize_file_chunks
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write"]

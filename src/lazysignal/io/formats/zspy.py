@@ -29,8 +29,8 @@ import zarr.errors
 from ...errors import ChunksError, FileFormatError
 from ...lazy import from_numpy_nocopy
 from ..spec import FormatSpec, SignalDict
-from . import _zarr_chunks
-from ._hierarchical import (
+from ..backends import zarr_chunks as _zarr_chunks
+from ..backends.hierarchical import (
     VERSION,
     TreeBackend,
     group_name_for_title,

@@ -23,7 +23,7 @@ import dask.base
 import numcodecs
 import numpy as np
 
-from ._chunk_grid import block_sizes, starts, valid_extent
+from .chunk_grid import block_sizes, starts, valid_extent
 
 __all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array"]
 
@@ -118,7 +118,7 @@ def lazy_array(layout: ChunkLayout, *, chunks: Any = None) -> da.Array:
     """A dask array whose tasks read and decode their chunk files directly.
 
     ``chunks``: None (or "auto") for the stored chunks, or multiples of them (see
-    :func:`lazysignal.io.formats._chunk_grid.block_sizes`).
+    :func:`lazysignal.io.backends.chunk_grid.block_sizes`).
 
     Examples
     --------

@@ -32,7 +32,7 @@ import numpy as np
 from dask.array.core import normalize_chunks
 from dask.utils import parse_bytes
 
-from ..errors import ChunksError, FileFormatError, TruncatedFileError
+from ...errors import ChunksError, FileFormatError, TruncatedFileError
 
 __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
 

@@ -42,10 +42,10 @@ from isal import isal_zlib
 from lazysignal.errors import FileChangedError, FileFormatError
 
 from ...lazy import CountProgress
-from ._chunk_grid import block_sizes as _normalise_chunks
-from ._chunk_grid import grow as _grow
-from ._chunk_grid import starts as _starts
-from ._chunk_grid import valid_extent as _valid
+from .chunk_grid import block_sizes as _normalise_chunks
+from .chunk_grid import grow as _grow
+from .chunk_grid import starts as _starts
+from .chunk_grid import valid_extent as _valid
 
 __all__ = ["lazy_dataset", "write_dataset", "close", "isal_level"]
 
