@@ -49,6 +49,17 @@ def test_console_script_runs():
     assert done.returncode == 0 and "convert" in done.stdout and "demo" in done.stdout
 
 
+def test_python_dash_m_lazysignal_is_the_same_command(tmp_path):
+    _, path = stack4d(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "lazysignal", "info", str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "(4, 3|8, 8)" in done.stdout and "uint16" in done.stdout
+    failed = subprocess.run([sys.executable, "-m", "lazysignal", "info", str(tmp_path / "missing.hspy")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and "missing.hspy" in failed.stderr
+
+
 def test_demo_through_the_command_takes_its_own_options(tmp_path, capsys):
     assert main(["demo", "--shape", "24,20,120", "--out", str(tmp_path)]) == 0
     assert "in all" in capsys.readouterr().out
