@@ -20,6 +20,7 @@ __all__ = [
     "ChunksError",
     "FileChangedError",
     "EventError",
+    "PreferenceError",
 ]
 
 
@@ -69,3 +70,7 @@ class FileChangedError(FileFormatError):
 
 class EventError(LazySignalError, ValueError):
     """An event connected, disconnected or triggered in a way it does not accept."""
+
+
+class PreferenceError(LazySignalError, AttributeError, ValueError):
+    """An unknown preference name, or a value a preference does not accept."""

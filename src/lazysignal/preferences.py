@@ -1,22 +1,58 @@
-"""User preferences: the only global state lazysignal keeps, documented and resettable.
+"""User preferences: the settings that apply when a call does not say otherwise.
 
-``lazysignal.preferences`` holds the settings that apply when a call does not say
-otherwise. Change one for the session (``preferences.show_progressbar = True``) or for a
-block (``with preferences.set(chunk_target_bytes=32 * 2**20): ...``). HyperSpy's spelling
-``preferences.General.show_progressbar`` works too.
+Two levels, so that threads, asyncio tasks and a viewer's request handlers never see each
+other's temporary settings:
+
+- **session values**, set by assignment (``preferences.show_progressbar = True``): the user's
+  defaults for the whole process, changed under a lock;
+- **context overrides**, set by ``with preferences.set(chunk_target_bytes=32 * 2**20): ...``:
+  held in a :class:`contextvars.ContextVar`, so they apply to the code inside the block (and to
+  tasks started from it) and to no other thread or task.
+
+HyperSpy's spelling ``preferences.General.show_progressbar`` works too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
+
+from .errors import PreferenceError
 
 __all__ = ["Preferences", "preferences"]
 
 _SCHEDULERS = (None, "threads", "synchronous", "processes", "distributed")
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Defaults:
+    """The preferences, their types and defaults (one field each; documented on Preferences)."""
+
+    show_progressbar: bool = False
+    chunk_target_bytes: int = 100 * 2**20
+    num_workers: int | None = None
+    scheduler: str | None = None
+
+
+_NAMES = tuple(f.name for f in fields(_Defaults))
+_OVERRIDES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "lazysignal_preferences", default=MappingProxyType({}))
+
+
+def _check(name: str, value: Any) -> None:
+    if name not in _NAMES:
+        raise PreferenceError(f"Unknown preference {name!r}; known: {sorted(_NAMES)}.")
+    if name == "scheduler" and value not in _SCHEDULERS:
+        raise PreferenceError(f"scheduler must be one of {_SCHEDULERS}; got {value!r}.")
+    if name == "chunk_target_bytes" and (not isinstance(value, int) or value < 1024):
+        raise PreferenceError(f"chunk_target_bytes must be an int of at least 1024 bytes; got {value!r}.")
+
+
 class Preferences:
     """Settings that apply when a call does not say otherwise.
 
@@ -45,19 +81,22 @@ class Preferences:
     False
     """
 
-    show_progressbar: bool = False
-    chunk_target_bytes: int = 100 * 2**20
-    num_workers: int | None = None
-    scheduler: str | None = None
+    def __init__(self) -> None:
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_session", dict(vars(_Defaults())))
 
-    def __setattr__(self, name: str, value) -> None:
-        if name not in {f.name for f in fields(self)}:
-            raise AttributeError(f"Unknown preference {name!r}; known: {sorted(f.name for f in fields(self))}.")
-        if name == "scheduler" and value not in _SCHEDULERS:
-            raise ValueError(f"scheduler must be one of {_SCHEDULERS}; got {value!r}.")
-        if name == "chunk_target_bytes" and (not isinstance(value, int) or value < 1024):
-            raise ValueError(f"chunk_target_bytes must be an int of at least 1024 bytes; got {value!r}.")
-        object.__setattr__(self, name, value)
+    def __getattr__(self, name: str) -> Any:
+        if name not in _NAMES:
+            raise AttributeError(f"Unknown preference {name!r}; known: {sorted(_NAMES)}.")
+        overrides = _OVERRIDES.get()
+        if name in overrides:
+            return overrides[name]
+        return self._session[name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _check(name, value)
+        with self._lock:
+            self._session[name] = value
 
     @property
     def General(self) -> "Preferences":
@@ -65,25 +104,46 @@ class Preferences:
         return self
 
     @contextlib.contextmanager
-    def set(self, **changes):
-        """Temporarily change settings inside a ``with`` block (restored on exit)."""
-        names = {f.name for f in fields(self)}
-        unknown = set(changes) - names
-        if unknown:
-            raise AttributeError(f"Unknown preference(s) {sorted(unknown)}; known: {sorted(names)}.")
-        before = {k: getattr(self, k) for k in changes}
+    def set(self, **changes: Any) -> Iterator["Preferences"]:
+        """Change settings inside a ``with`` block, for this thread or task only.
+
+        Examples
+        --------
+        >>> import threading
+        >>> seen = []
+        >>> with preferences.set(num_workers=1):
+        ...     t = threading.Thread(target=lambda: seen.append(preferences.num_workers))
+        ...     t.start(); t.join()
+        ...     preferences.num_workers
+        1
+        >>> seen                       # another thread keeps the session value
+        [None]
+        """
+        for name, value in changes.items():
+            _check(name, value)
+        token = _OVERRIDES.set(MappingProxyType({**_OVERRIDES.get(), **changes}))
         try:
-            for k, v in changes.items():
-                setattr(self, k, v)
             yield self
         finally:
-            for k, v in before.items():
-                object.__setattr__(self, k, v)
+            _OVERRIDES.reset(token)
 
     def reset(self) -> None:
-        """Back to the defaults."""
-        for f in fields(self):
-            object.__setattr__(self, f.name, f.default)
+        """Back to the defaults (session values; context overrides end with their blocks)."""
+        with self._lock:
+            self._session.update(vars(_Defaults()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The values in force here and now.
+
+        Examples
+        --------
+        >>> sorted(preferences.as_dict())
+        ['chunk_target_bytes', 'num_workers', 'scheduler', 'show_progressbar']
+        """
+        return {name: getattr(self, name) for name in _NAMES}
+
+    def __repr__(self) -> str:
+        return "Preferences(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
 
 
 preferences = Preferences()
