@@ -37,6 +37,7 @@ class _Defaults:
     chunk_target_bytes: int = 100 * 2**20
     num_workers: int | None = None
     scheduler: str | None = None
+    plot_cache_bytes: int = 256 * 2**20
 
 
 _NAMES = tuple(f.name for f in fields(_Defaults))
@@ -51,6 +52,8 @@ def _check(name: str, value: Any) -> None:
         raise PreferenceError(f"scheduler must be one of {_SCHEDULERS}; got {value!r}.")
     if name == "chunk_target_bytes" and (not isinstance(value, int) or value < 1024):
         raise PreferenceError(f"chunk_target_bytes must be an int of at least 1024 bytes; got {value!r}.")
+    if name == "plot_cache_bytes" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise PreferenceError(f"plot_cache_bytes must be an int >= 0 (0: no cache); got {value!r}.")
 
 
 class Preferences:
@@ -70,6 +73,10 @@ class Preferences:
         dask scheduler for computations: None (dask's default, or the active
         ``distributed.Client``), ``"threads"``, ``"synchronous"``, ``"processes"``, or
         ``"distributed"`` (the current ``distributed.Client``, which must exist).
+    plot_cache_bytes
+        Bytes of navigation chunks that ``s.plot()`` of lazy data keeps in memory (the chunk
+        at the cursor and its prefetched neighbours; :mod:`lazysignal.plot.chunk_cache`).
+        0 disables the cache: every move reads the position's chunk again.
 
     Examples
     --------
@@ -138,7 +145,7 @@ class Preferences:
         Examples
         --------
         >>> sorted(preferences.as_dict())
-        ['chunk_target_bytes', 'num_workers', 'scheduler', 'show_progressbar']
+        ['chunk_target_bytes', 'num_workers', 'plot_cache_bytes', 'scheduler', 'show_progressbar']
         """
         return {name: getattr(self, name) for name in _NAMES}
 
