@@ -21,6 +21,9 @@ __all__ = [
     "FileChangedError",
     "EventError",
     "PreferenceError",
+    "UnsupportedOptionError",
+    "FormatCapabilityError",
+    "FormatRegistrationError",
 ]
 
 
@@ -74,3 +77,16 @@ class EventError(LazySignalError, ValueError):
 
 class PreferenceError(LazySignalError, AttributeError, ValueError):
     """An unknown preference name, or a value a preference does not accept."""
+
+
+class UnsupportedOptionError(LazySignalError, TypeError):
+    """A keyword option a reader, writer or method does not accept (the message lists those it does)."""
+
+
+class FormatCapabilityError(LazySignalError, ValueError):
+    """An option a file format cannot honour (``distributed=True`` on a format read into memory,
+    writing a read-only format, ``chunks=`` for a format that stores none)."""
+
+
+class FormatRegistrationError(LazySignalError, ImportError):
+    """A format module listed in the registry is missing or does not satisfy the format contract."""
