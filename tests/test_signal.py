@@ -172,3 +172,12 @@ def test_stack_errors():
         ls.stack([cube(), cube().isig[1:]])
     with pytest.raises(ValueError, match="at least one"):
         ls.stack([])
+
+
+def test_transpose_tells_apart_axes_with_equal_calibrations():
+    # Axes of equal size and calibration compare equal; transpose must still move each one.
+    data = np.arange(2 * 3 * 3 * 5.0).reshape(2, 3, 3, 5)
+    s = Signal1D(data)
+    assert np.array_equal(s.T.data, data.transpose(3, 0, 1, 2))
+    nav_only = Signal1D(np.ones((4, 4, 8))).as_lazy().sum(axis="signal")
+    assert nav_only.T.compute().data.shape == (4, 4)

@@ -313,13 +313,14 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             new_nav, new_sig = list(self.axes_manager.signal_axes), list(self.axes_manager.navigation_axes)
         else:
             new_nav, new_sig = self._split_axes(natural, signal_axes, navigation_axes)
-        order = [self.axes_manager._axes.index(a) for a in reversed(new_nav)] + \
-                [self.axes_manager._axes.index(a) for a in reversed(new_sig)]
+        # By identity: two axes with the same calibration compare equal.
+        position = {id(a): i for i, a in enumerate(self.axes_manager._axes)}
+        order = [position[id(a)] for a in reversed(new_nav)] + [position[id(a)] for a in reversed(new_sig)]
         data = self._data.transpose(order)
         axes = []
         for i in order:
             axis = self.axes_manager._axes[i].copy()
-            axis.navigate = self.axes_manager._axes[i] in new_nav
+            axis.navigate = any(self.axes_manager._axes[i] is a for a in new_nav)
             axes.append(axis)
         if optimize and is_lazy(data):
             data = data.rechunk(default_chunks(data.shape, len(new_sig), data.dtype))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 PEER_ENV_SCRIPT = REPO.parent / "shared" / "bench" / "peer-env.sh"
 _MARK = "@@PEER-RESULT@@"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "realdata"
+ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 
 
 def realdata(kind: str) -> Path:
