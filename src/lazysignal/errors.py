@@ -24,6 +24,8 @@ __all__ = [
     "UnsupportedOptionError",
     "FormatCapabilityError",
     "FormatRegistrationError",
+    "ROIError",
+    "MissingDependencyError",
 ]
 
 
@@ -90,3 +92,11 @@ class FormatCapabilityError(LazySignalError, ValueError):
 
 class FormatRegistrationError(LazySignalError, ImportError):
     """A format module listed in the registry is missing or does not satisfy the format contract."""
+
+
+class ROIError(LazySignalError, ValueError):
+    """A region of interest with missing or inconsistent parameters (left beyond right, ...)."""
+
+
+class MissingDependencyError(LazySignalError, ImportError):
+    """An optional dependency that a feature needs is not installed (the message says what to pip install)."""
