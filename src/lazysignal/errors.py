@@ -26,6 +26,7 @@ __all__ = [
     "FormatRegistrationError",
     "ROIError",
     "MissingDependencyError",
+    "PlotError",
 ]
 
 
@@ -100,3 +101,7 @@ class ROIError(LazySignalError, ValueError):
 
 class MissingDependencyError(LazySignalError, ImportError):
     """An optional dependency that a feature needs is not installed (the message says what to pip install)."""
+
+
+class PlotError(LazySignalError, ValueError):
+    """A signal or navigator that cannot be plotted as asked (ragged data, shapes that do not fit)."""
