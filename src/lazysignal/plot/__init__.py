@@ -1,0 +1,1 @@
+"""Plotting: navigator and signal figures for (lazy) signals, ROI widgets, figure collections."""

@@ -1,0 +1,178 @@
+"""The signal figure: the spectrum (a line) or the frame (an image) at the navigation position.
+
+On a move only the line's or the image's data change and are blitted. The vertical range
+(the colour range of an image) follows the data with hysteresis: it is refitted when the
+data leave it or fill less than half of it, so most moves keep the tick labels (and the
+colorbar) and need no full redraw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._blit import BlitManager
+
+__all__ = ["SignalView", "axis_label", "image_extent"]
+
+
+def axis_label(axis) -> str:
+    """``"name (units)"`` of an axis, or what of it is defined.
+
+    Examples
+    --------
+    >>> from lazysignal.axes import DataAxis
+    >>> axis_label(DataAxis(size=3, name="Energy", units="keV"))
+    'Energy (keV)'
+    """
+    name = axis.name or ""
+    return f"{name} ({axis.units})".strip() if axis.units else name
+
+
+def image_extent(x_axis, y_axis) -> tuple[float, float, float, float]:
+    """``imshow`` extent (left, right, bottom, top) putting pixel centres on the axis values.
+
+    Examples
+    --------
+    >>> from lazysignal.axes import DataAxis
+    >>> image_extent(DataAxis(size=3, scale=2.0), DataAxis(size=2))
+    (-1.0, 5.0, 1.5, -0.5)
+    """
+    def edges(axis):
+        values = np.asarray(axis.axis, dtype=float)
+        step = float(values[1] - values[0]) if values.size > 1 else 1.0
+        return float(values[0] - step / 2), float(values[-1] + step / 2)
+
+    left, right = edges(x_axis)
+    top, bottom = edges(y_axis)
+    return left, right, bottom, top
+
+
+def _finite_range(data: np.ndarray) -> tuple[float, float]:
+    data = np.asarray(data)
+    if np.iscomplexobj(data):
+        data = np.abs(data)
+    finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data.ravel()
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return low, high
+
+
+def _refit(current: tuple[float, float], data_range: tuple[float, float]) -> bool:
+    """Whether limits must change: the data leave them, or fill less than half of them."""
+    low, high = current
+    d_low, d_high = data_range
+    return d_low < low or d_high > high or (d_high - d_low) < 0.5 * (high - low)
+
+
+class SignalView:
+    """A figure showing one signal (1 or 2 signal axes) and updating it in place.
+
+    Parameters
+    ----------
+    signal_axes
+        The signal axes in the user's order (x first): one for a line, two for an image.
+    data
+        The first signal to show (numpy, numpy axis order).
+    title, quantity
+        Figure title and the value's label (y axis of a line, colorbar of an image).
+    autoscale
+        Whether the value range follows the data on moves (with hysteresis).
+    figure, ax
+        Draw into these instead of a new figure.
+    cmap, colorbar, vmin, vmax
+        Image display options (ignored for lines).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lazysignal.axes import DataAxis
+    >>> view = SignalView([DataAxis(size=4, name="E", units="keV", navigate=False)], np.arange(4.0))
+    >>> view.update(np.ones(4)); view.artist.get_ydata().tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    >>> view.close()
+    """
+
+    def __init__(self, signal_axes: Sequence, data: np.ndarray, *, title: str = "", quantity: str = "",
+                 autoscale: bool = True, figure=None, ax=None, cmap=None, colorbar: bool = True,
+                 vmin: float | None = None, vmax: float | None = None, line_style: dict | None = None):
+        if len(signal_axes) not in (1, 2):
+            raise ValueError(f"SignalView shows 1 or 2 signal axes; got {len(signal_axes)}.")
+        self.axes = list(signal_axes)
+        self.autoscale = bool(autoscale)
+        self._fixed = (vmin, vmax)
+        if ax is None:
+            figure = figure if figure is not None else plt.figure()
+            ax = figure.add_subplot(111)
+        self.ax = ax
+        self.figure = ax.figure
+        self.blit = BlitManager(self.figure)
+        data = self._displayable(data)
+        if len(self.axes) == 1:
+            axis = self.axes[0]
+            (self.artist,) = ax.plot(np.asarray(axis.axis), data, **(line_style or {}))
+            ax.set_xlim(float(axis.axis[0]), float(axis.axis[-1])) if axis.size > 1 else None
+            ax.set_xlabel(axis_label(axis))
+            ax.set_ylabel(quantity)
+            self._set_value_range(_finite_range(data))
+        else:
+            x_axis, y_axis = self.axes
+            self.artist = ax.imshow(data, extent=image_extent(x_axis, y_axis), cmap=cmap,
+                                    interpolation="nearest", aspect="equal")
+            ax.set_xlabel(axis_label(x_axis))
+            ax.set_ylabel(axis_label(y_axis))
+            self._set_value_range(_finite_range(data))
+            self.colorbar = self.figure.colorbar(self.artist, ax=ax, label=quantity) if colorbar else None
+        ax.set_title(title)
+        self.blit.add(self.artist)
+
+    @staticmethod
+    def _displayable(data: np.ndarray) -> np.ndarray:
+        data = np.asarray(data)
+        return np.abs(data) if np.iscomplexobj(data) else data
+
+    def _value_range(self) -> tuple[float, float]:
+        return tuple(self.ax.get_ylim()) if len(self.axes) == 1 else tuple(self.artist.get_clim())
+
+    def _set_value_range(self, data_range: tuple[float, float]) -> None:
+        low, high = data_range
+        fixed_low, fixed_high = self._fixed
+        if len(self.axes) == 1:
+            margin = 0.05 * (high - low)
+            low, high = low - margin, high + margin
+        low = fixed_low if fixed_low is not None else low
+        high = fixed_high if fixed_high is not None else high
+        if len(self.axes) == 1:
+            self.ax.set_ylim(low, high)
+        else:
+            self.artist.set_clim(low, high)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The data shown now."""
+        return np.asarray(self.artist.get_ydata() if len(self.axes) == 1 else self.artist.get_array())
+
+    def update(self, data: np.ndarray) -> None:
+        """Show ``data``: blit the changed artist, redraw fully only when the value range moves."""
+        data = self._displayable(data)
+        if len(self.axes) == 1:
+            self.artist.set_ydata(data)
+        else:
+            self.artist.set_data(data)
+        full = False
+        if self.autoscale and self._fixed == (None, None):
+            data_range = _finite_range(data)
+            if _refit(self._value_range(), data_range):
+                self._set_value_range(data_range)
+                full = True
+        self.blit.update(full=full)
+
+    def close(self) -> None:
+        """Close the figure."""
+        self.blit.disconnect()
+        plt.close(self.figure)
