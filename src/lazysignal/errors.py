@@ -27,6 +27,7 @@ __all__ = [
     "ROIError",
     "MissingDependencyError",
     "PlotError",
+    "XrayLineError",
 ]
 
 
@@ -105,3 +106,8 @@ class MissingDependencyError(LazySignalError, ImportError):
 
 class PlotError(LazySignalError, ValueError):
     """A signal or navigator that cannot be plotted as asked (ragged data, shapes that do not fit)."""
+
+
+class XrayLineError(LazySignalError, ValueError):
+    """An unknown element or X-ray line, a line or window outside the energy axis, or an energy
+    axis whose units are not eV/keV."""

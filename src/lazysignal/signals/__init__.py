@@ -3,5 +3,6 @@
 from ..signal import BaseSignal
 from .signal1d import Signal1D
 from .signal2d import Signal2D
+from .eds import EDSSEMSpectrum, EDSSpectrum, EDSTEMSpectrum
 
-__all__ = ["BaseSignal", "Signal1D", "Signal2D"]
+__all__ = ["BaseSignal", "Signal1D", "Signal2D", "EDSSpectrum", "EDSTEMSpectrum", "EDSSEMSpectrum"]
