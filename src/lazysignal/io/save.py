@@ -8,10 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import FormatCapabilityError
 from ..lazy import progress_context
 from ..preferences import preferences
 from .registry import format_by_name, format_for_path
 from .signal_dicts import signal_to_dict
+from .spec import accepted_options, check_options, passes_on_options
 
 __all__ = ["save"]
 
@@ -42,7 +44,13 @@ def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, 
     show_progressbar
         Show a progress bar while lazy data are computed and written (default: preference).
     **format_options
-        Passed to the writer (e.g. ``compression=`` for hspy).
+        Passed to the writer (e.g. ``compression=`` for hspy); an option the writer does not
+        take raises :class:`~lazysignal.errors.UnsupportedOptionError` listing those it does.
+
+    Raises
+    ------
+    FormatCapabilityError
+        For a format that cannot be written, or ``chunks=`` for one that stores no chunks.
 
     Examples
     --------
@@ -57,16 +65,24 @@ def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, 
     if not path.suffix:
         path = path.with_suffix(".hspy")
     module = format_by_name(writer) if writer else format_for_path(path, writing=True)
-    if not module.FORMAT.writes:
-        raise ValueError(f"The {module.FORMAT.name} format cannot be written; choose another extension.")
+    spec = module.FORMAT
+    if not spec.writes:
+        raise FormatCapabilityError(
+            f"Cannot save {str(path)!r}: the {spec.name} format is read-only. Choose another "
+            "extension (e.g. .hspy or .zspy).")
+    if chunks is not None and not spec.stores_chunks:
+        raise FormatCapabilityError(
+            f"chunks={chunks!r} for {str(path)!r}: the {spec.name} format does not store "
+            "chunks; leave chunks= out (hspy and zspy store them).")
+    if not passes_on_options(module.write):  # a writer with **options checks them itself
+        check_options(format_options, accepted_options(module.write),
+                      where=f"save({path.name!r}) with the {spec.name} writer")
     if path.exists():
         if overwrite is None:
             raise FileExistsError(f"{str(path)!r} exists; pass overwrite=True to replace it.")
         if not overwrite:
             return
     if chunks is not None:
-        if not module.FORMAT.chunks:
-            raise ValueError(f"The {module.FORMAT.name} format does not store chunks; drop chunks=.")
         format_options["chunks"] = chunks
     parent = path.parent if str(path.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,8 @@ from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
-FORMAT = FormatSpec("blockfile", ("blo",), writes=True, lazy=True, chunks=True, distributed=True)
+FORMAT = FormatSpec("blockfile", ("blo",), writes=True, lazy=True, chunks=True, distributed=True,
+                    memmap=True)
 
 _MAGIC = 0x0102
 _FRAME_MAGIC = 0x55AA

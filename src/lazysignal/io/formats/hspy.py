@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
-from ..spec import FormatSpec, SignalDict
+from ..spec import FormatSpec, SignalDict, accepted_options, check_options
 from ..backends import h5chunks as _h5chunks
 from ..backends.hierarchical import (
     VERSION,
@@ -30,7 +30,7 @@ __all__ = ["FORMAT", "read", "write", "close", "TARGET_CHUNK_BYTES"]
 
 FORMAT = FormatSpec(
     "hspy", ("hspy", "hdf5"), writes=True, lazy=True, chunks=True, distributed=True,
-    keeps_file_open=True,
+    keeps_file_open=True, stores_chunks=True,
 )
 
 #: HyperSpy's target chunk size for eager data saved to ``.hspy``.
@@ -187,8 +187,7 @@ def read(
     >>> s["metadata"]["General"]["title"], s["axes"][1]["units"], s["data"].shape
     ('demo', 'eV', (2, 3))
     """
-    if format_options:
-        raise TypeError(f"hspy.read got unknown options {sorted(format_options)}")
+    check_options(format_options, accepted_options(read), where="hspy.read")
     f = _open(path)
     backend = _H5Tree(path, distributed=distributed)
     try:
@@ -232,8 +231,7 @@ def write(
     ...     f.attrs["file_format"], list(f["Experiments"])
     ('HyperSpy', ['a-b'])
     """
-    if format_options:
-        raise TypeError(f"hspy.write got unknown options {sorted(format_options)}")
+    check_options(format_options, accepted_options(write), where="hspy.write")
     if mode not in ("w", "a"):
         raise ValueError(f"mode must be 'w' or 'a', not {mode!r}")
     backend = _H5Tree(path, compression=compression, compression_opts=compression_opts,

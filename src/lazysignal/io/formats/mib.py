@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
-from lazysignal.io.backends.chunked_file import file_array, normalize_file_chunks, read_file_array
+from lazysignal.io.backends.chunked_file import file_array, read_file_array
+from lazysignal.io.chunking import plan_chunks
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "read_frame_header", "parse_hdr"]
 
-FORMAT = FormatSpec("mib", ("mib",), writes=False, lazy=True, chunks=True, distributed=True)
+FORMAT = FormatSpec("mib", ("mib",), writes=False, lazy=True, chunks=True, distributed=True,
+                    memmap=True)
 
 _DTYPES = {"U08": ">u1", "U16": ">u2", "U32": ">u4"}
 _DEPTH = {"U08": "1 or 6-bit", "U16": "12-bit", "U32": "24-bit"}
@@ -280,7 +282,7 @@ def read(
         if not (isinstance(chunks, str) and chunks == "auto"):
             # The frames are flipped vertically below: ask the file for the mirrored row blocks
             # so that the flipped array has exactly the chunks requested.
-            norm = list(normalize_file_chunks(chunks, shape, props["dtype"], path=filename))
+            norm = list(plan_chunks(chunks, shape, props["dtype"], frame_ndim=2, where=filename))
             norm[-2] = norm[-2][::-1]
             chunks = tuple(norm)
         data = file_array(filename, chunks=chunks, distributed=distributed, **kwargs)

@@ -19,12 +19,13 @@ import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
 from ..backends.chunked_file import file_array, read_file_array, write_file_array
-from ..spec import AxisDict, FormatSpec, SignalDict
+from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 from ..backends.metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
-FORMAT = FormatSpec("mrc", ("mrc", "ali"), writes=True, lazy=True, chunks=True, distributed=True)
+FORMAT = FormatSpec("mrc", ("mrc", "ali"), writes=True, lazy=True, chunks=True, distributed=True,
+                    memmap=True)
 
 HEADER_BYTES = 1024
 
@@ -265,8 +266,7 @@ def read(
     >>> sig["data"].shape, [a["name"] for a in sig["axes"]]
     ((2, 3, 4, 5), ['', 'z', 'y', 'x'])
     """
-    if format_options:
-        raise TypeError(f"mrc.read got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(read), where="mrc.read")
     path = os.fspath(path)
     header = read_header(path)
     nz, ny, nx = header["shape"]
@@ -366,8 +366,7 @@ def write(path: str | os.PathLike, signal: SignalDict, *, labels: list[str] | No
     >>> float(back["data"].trace()), back["axes"][1]["scale"], back["axes"][1]["offset"]
     (3.0, 0.25, 1.0)
     """
-    if format_options:
-        raise TypeError(f"mrc.write got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(write), where="mrc.write")
     path = os.fspath(path)
     data = signal["data"]
     axes = list(signal.get("axes") or [])

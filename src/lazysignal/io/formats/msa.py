@@ -17,14 +17,15 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from lazysignal.errors import FileFormatError
+from lazysignal.errors import FileFormatError, FormatCapabilityError
 from lazysignal.io.backends.metadata import set_item
+from lazysignal.io.chunking import plan_chunks
 from lazysignal.io.spec import FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "parse_msa_text"]
 
 FORMAT = FormatSpec(
-    "msa", ("msa", "ems", "mas", "emsa"), writes=True, lazy=True, chunks=False, distributed=False
+    "msa", ("msa", "ems", "mas", "emsa"), writes=True, lazy=True, chunks=True, distributed=False
 )
 
 _FORMAT_STRING = "EMSA/MAS Spectral Data File"
@@ -306,7 +307,7 @@ def read(
     *,
     lazy: bool = False,
     chunks: Any = "auto",
-    distributed: bool = True,
+    distributed: bool = False,
     encoding: str = "latin-1",
 ) -> list[SignalDict]:
     """Read an EMSA/MAS spectrum.
@@ -316,9 +317,12 @@ def read(
     path
         The ``.msa`` file.
     lazy
-        Wrap the (small, eagerly read) array in a one-chunk dask array.
-    chunks, distributed
-        Accepted for the common reader signature; a spectrum is always one chunk.
+        Wrap the (small, eagerly read) array in a dask array.
+    chunks
+        Dask chunks of the lazy array; ``"auto"``: one chunk (the whole spectrum).
+    distributed
+        Only ``False``: the text is parsed into memory, so the lazy array holds the data
+        rather than reading the file per task.
     encoding
         Text encoding; undecodable bytes are replaced.
 
@@ -339,11 +343,18 @@ def read(
     [1.0, 2.0, 3.0]
     """
     filename = os.fspath(path)
+    if distributed:
+        raise FormatCapabilityError(
+            f"distributed=True for {filename!r}: an EMSA/MAS spectrum is parsed into memory, "
+            "so its lazy array holds the data instead of reading the file per task. Pass "
+            "distributed=False (or leave it out when calling lazysignal.load).")
     with open(filename, encoding=encoding, errors="replace") as f:
         text = f.read()
     signal = parse_msa_text(text, filename)
     if lazy:
-        signal["data"] = da.from_array(signal["data"], chunks=-1)
+        data = signal["data"]
+        signal["data"] = da.from_array(data, chunks=plan_chunks(
+            chunks, data.shape, data.dtype, frame_ndim=data.ndim, where=filename))
     return [signal]
 
 

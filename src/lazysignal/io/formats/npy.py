@@ -15,12 +15,14 @@ import numpy as np
 from numpy.lib import format as npformat
 
 from ...errors import FileFormatError
-from ..backends.chunked_file import file_array, normalize_file_chunks
-from ..spec import AxisDict, FormatSpec, SignalDict
+from ..backends.chunked_file import file_array
+from ..chunking import plan_chunks
+from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
-FORMAT = FormatSpec("npy", ("npy",), writes=True, lazy=True, chunks=True, distributed=True)
+FORMAT = FormatSpec("npy", ("npy",), writes=True, lazy=True, chunks=True, distributed=True,
+                    memmap=True)
 
 
 def read_header(path: str | os.PathLike) -> tuple[tuple[int, ...], bool, np.dtype, int]:
@@ -93,8 +95,7 @@ def read(
     >>> float(sig["data"].sum().compute())
     276.0
     """
-    if format_options:
-        raise TypeError(f"npy.read got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(read), where="npy.read")
     path = os.fspath(path)
     shape, fortran, dtype, offset = read_header(path)
     ndim = len(shape)
@@ -106,7 +107,7 @@ def read(
         if fortran:
             # The bytes are the C-ordered transpose: read that with the mirrored chunks
             # (planned on the true shape, so signal axes stay whole) and transpose back.
-            planned = normalize_file_chunks(chunks, shape, dtype, signal_dimension, path)
+            planned = plan_chunks(chunks, shape, dtype, frame_ndim=signal_dimension, where=path)
             data = file_array(
                 path, shape=shape[::-1], dtype=dtype, offset=offset, frame_ndim=0,
                 chunks=planned[::-1], distributed=distributed, pad=pad,
@@ -148,8 +149,7 @@ def write(path: str | os.PathLike, signal: SignalDict, **format_options: Any) ->
     >>> np.load(p).sum()
     np.float64(20.0)
     """
-    if format_options:
-        raise TypeError(f"npy.write got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(write), where="npy.write")
     path = os.fspath(path)
     data = signal["data"]
     tmp = path + ".tmp-lazysignal"

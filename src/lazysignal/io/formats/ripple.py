@@ -15,13 +15,13 @@ import numpy as np
 
 from ...errors import FileFormatError
 from ..backends.chunked_file import file_array, read_file_array, write_file_array
-from ..spec import AxisDict, FormatSpec, SignalDict
+from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 from ..backends.metadata import set_item
 
 __all__ = ["FORMAT", "read", "write", "parse_rpl"]
 
 FORMAT = FormatSpec(
-    "ripple", ("rpl",), writes=True, lazy=True, chunks=True, distributed=True
+    "ripple", ("rpl",), writes=True, lazy=True, chunks=True, distributed=True, memmap=True
 )
 
 _INT_KEYS = {"width", "height", "depth", "offset"}
@@ -210,8 +210,7 @@ def read(
     ((2, 3, 4), ['y', 'x', 'E'], 'si')
     """
     path = os.fspath(path)
-    if format_options:
-        raise TypeError(f"ripple.read got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(read), where="ripple.read")
     info = parse_rpl(path)
     raw = _raw_path(path)
     keys, navigate = _layout(info)
@@ -297,8 +296,7 @@ def write(path: str | os.PathLike, signal: SignalDict, *, encoding: str = "latin
     >>> parse_rpl(p)["record-by"], os.path.getsize(p[:-4] + ".raw")
     ('dont-care', 24)
     """
-    if format_options:
-        raise TypeError(f"ripple.write got unknown options: {', '.join(format_options)}.")
+    check_options(format_options, accepted_options(write), where="ripple.write")
     path = os.fspath(path)
     data = signal["data"]
     axes = list(signal["axes"])

@@ -24,12 +24,16 @@ import zarr
 from dask.base import tokenize
 
 from lazysignal.errors import FileFormatError
-from lazysignal.io.backends.chunked_file import normalize_file_chunks
-from lazysignal.io.spec import FormatSpec, SignalDict
+from lazysignal.io.chunking import plan_chunks
+from lazysignal.io.spec import FormatSpec, SignalDict, accepted_options, check_options
 
 __all__ = ["FORMAT", "read", "write"]
 
 FORMAT = FormatSpec("tiff", ("tif", "tiff"), writes=True, lazy=True, chunks=True, distributed=True)
+
+#: Options ``write`` passes on to :func:`tifffile.imwrite` (those it sets itself excluded).
+_TIFFFILE_OPTIONS = tuple(sorted(
+    set(accepted_options(tifffile.imwrite)) - {"shape", "dtype", "metadata", "imagej"}))
 
 _RES_UNITS = {2: "inch", 3: "cm"}
 _AXIS_NAMES = {"X": "x", "Y": "y", "Z": "z", "T": "time", "C": "channel", "S": "sample",
@@ -166,7 +170,7 @@ def read(
         if not lazy:
             data = s.asarray()
     if lazy:
-        norm = normalize_file_chunks(chunks, shape, dtype, frame_ndim=page_ndim, path=filename)
+        norm = plan_chunks(chunks, shape, dtype, frame_ndim=page_ndim, where=filename)
         source = _TiffSeries(filename, series, shape, dtype)
         data = da.from_array(source, chunks=norm, meta=np.empty((0,) * len(shape), dtype),
                              name="tiff-" + tokenize(filename, os.stat(filename).st_mtime_ns,
@@ -237,6 +241,8 @@ def write(
     >>> float(read(p)[0]["data"].sum())
     60.0
     """
+    check_options(tifffile_options, accepted_options(write, also=_TIFFFILE_OPTIONS),
+                  where="tiff.write")
     filename = os.fspath(path)
     data = signal["data"]
     axes = signal["axes"]

@@ -28,7 +28,7 @@ import zarr.errors
 
 from ...errors import ChunksError, FileFormatError
 from ...lazy import from_numpy_nocopy
-from ..spec import FormatSpec, SignalDict
+from ..spec import FormatSpec, SignalDict, accepted_options, check_options
 from ..backends import zarr_chunks as _zarr_chunks
 from ..backends.hierarchical import (
     VERSION,
@@ -43,7 +43,7 @@ __all__ = ["FORMAT", "read", "write", "close", "default_compressor", "TARGET_CHU
 
 # A lazy read of a zip store keeps the zip open (directory stores hold no handle).
 FORMAT = FormatSpec(
-    "zspy", ("zspy",), writes=True, lazy=True, chunks=True, distributed=True,
+    "zspy", ("zspy",), writes=True, lazy=True, chunks=True, distributed=True, stores_chunks=True,
     keeps_file_open=True,
 )
 
@@ -234,8 +234,7 @@ def read(
     >>> s["metadata"]["General"]["title"], s["data"].chunks
     ('demo', ((1, 1, 1), (4,)))
     """
-    if format_options:
-        raise TypeError(f"zspy.read got unknown options {sorted(format_options)}")
+    check_options(format_options, accepted_options(read), where="zspy.read")
     path = os.fspath(path)
     root, store = _open_root(path)
     backend = _ZarrTree(path)
@@ -294,8 +293,7 @@ def write(
     >>> sorted(os.listdir(os.path.join(path, "Experiments", "__unnamed__", "data")))
     ['.zarray', '.zattrs', '0', '1']
     """
-    if format_options:
-        raise TypeError(f"zspy.write got unknown options {sorted(format_options)}")
+    check_options(format_options, accepted_options(write), where="zspy.write")
     path = os.fspath(path)
     if store_type is None:
         store_type = "zip" if path.lower().endswith(".zip") else "local"
