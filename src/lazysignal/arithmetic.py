@@ -95,9 +95,10 @@ class ArithmeticMixin:
             )
         if self.lazy or is_lazy(result):
             # Dask arrays are immutable: rebind to the new graph (a loaded file is never written).
-            self._data = result
+            self._replace(result)
         else:
             np.copyto(self._data, result, casting="same_kind")
+            self._replace(self._data)  # the same array, changed: listeners hear it once
         return self
 
     # -- unary -------------------------------------------------------------------

@@ -8,12 +8,14 @@ user's order (x first): numpy shape is ``(*reversed(navigation), *reversed(signa
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .errors import AxisError, AxisIndexError
+from .events import Event, Events
 
 __all__ = ["DataAxis", "AxesManager", "Shape"]
 
@@ -59,25 +61,201 @@ class DataAxis:
         navigate: bool = True,
         is_binned: bool = False,
     ):
-        self.name = name if name not in (None, _UNDEFINED) else None
-        self.units = units if units not in (None, _UNDEFINED) else None
-        self.navigate = bool(navigate)
-        self.is_binned = bool(is_binned)
+        # Private fields are set directly: axes are built often and have no listeners yet.
+        self._name = name if name not in (None, _UNDEFINED) else None
+        self._units = units if units not in (None, _UNDEFINED) else None
+        self._navigate = bool(navigate)
+        self._is_binned = bool(is_binned)
+        self._index = 0
+        self._events: Events | None = None
+        self._manager: Any = None  # a weak reference to the AxesManager holding this axis
         if axis is not None:
             values = np.asarray(axis, dtype=float)
             if values.ndim != 1:
                 raise AxisError(f"Axis {self._label()}: values must be 1-D, got shape {values.shape}.")
             self._values: np.ndarray | None = values
-            self.size = values.size
-            self.scale = None
-            self.offset = None
+            self._size = values.size
+            self._scale: float | None = None
+            self._offset: float | None = None
         else:
             if size is None or int(size) < 0:
                 raise AxisError(f"Axis {self._label()}: give a non-negative size or axis values.")
             self._values = None
-            self.size = int(size)
-            self.scale = float(scale)
-            self.offset = float(offset)
+            self._size = int(size)
+            self._scale = float(scale)
+            self._offset = float(offset)
+
+    # -- events ------------------------------------------------------------------
+    @property
+    def events(self) -> Events:
+        """``index_changed(obj, index)``, ``value_changed(obj, value)``, ``any_axis_changed(obj)``.
+
+        Created on first use (an axis nobody listens to pays nothing); copies start without
+        listeners.
+
+        Examples
+        --------
+        >>> ax = DataAxis(size=10, scale=0.5)
+        >>> ax.events.value_changed.connect(lambda value: print("value", value), kwargs="auto")
+        >>> ax.index = 4
+        value 2.0
+        """
+        if self._events is None:
+            events = Events()
+            events.index_changed = Event("The axis' index changed.", arguments=["obj", "index"])
+            events.value_changed = Event("The axis' calibrated value changed.", arguments=["obj", "value"])
+            events.any_axis_changed = Event("A calibration attribute of the axis changed.",
+                                            arguments=["obj"])
+            self._events = events
+        return self._events
+
+    def _owner(self) -> "AxesManager | None":
+        return self._manager() if self._manager is not None else None
+
+    def _calibration_changed(self) -> None:
+        if self._index >= self._size:
+            self._index = max(self._size - 1, 0)
+        if self._events is not None:
+            self._events.any_axis_changed.trigger(obj=self)
+        manager = self._owner()
+        if manager is not None:
+            manager._axis_changed()
+
+    def _set_calibration(self, field: str, value: Any) -> None:
+        if getattr(self, field) == value:
+            return
+        setattr(self, field, value)
+        self._calibration_changed()
+
+    @property
+    def name(self) -> str | None:
+        """Label of the axis (None when undefined); setting it fires ``any_axis_changed``."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._set_calibration("_name", value if value not in (None, _UNDEFINED) else None)
+
+    @property
+    def units(self) -> str | None:
+        """Physical unit (None when undefined); setting it fires ``any_axis_changed``."""
+        return self._units
+
+    @units.setter
+    def units(self, value: str | None) -> None:
+        self._set_calibration("_units", value if value not in (None, _UNDEFINED) else None)
+
+    @property
+    def scale(self) -> float | None:
+        """Step of a uniform axis (None for a non-uniform one); setting it fires ``any_axis_changed``."""
+        return self._scale
+
+    @scale.setter
+    def scale(self, value: float | None) -> None:
+        self._set_calibration("_scale", None if value is None else float(value))
+
+    @property
+    def offset(self) -> float | None:
+        """Value at index 0 of a uniform axis; setting it fires ``any_axis_changed``."""
+        return self._offset
+
+    @offset.setter
+    def offset(self, value: float | None) -> None:
+        self._set_calibration("_offset", None if value is None else float(value))
+
+    @property
+    def size(self) -> int:
+        """Number of points; setting it fires ``any_axis_changed``."""
+        return self._size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        self._set_calibration("_size", int(value))
+
+    @property
+    def navigate(self) -> bool:
+        """Whether this is a navigation axis; setting it fires ``any_axis_changed``."""
+        return self._navigate
+
+    @navigate.setter
+    def navigate(self, value: bool) -> None:
+        self._set_calibration("_navigate", bool(value))
+
+    @property
+    def is_binned(self) -> bool:
+        """Whether values are counts per bin; setting it fires ``any_axis_changed``."""
+        return self._is_binned
+
+    @is_binned.setter
+    def is_binned(self, value: bool) -> None:
+        self._set_calibration("_is_binned", bool(value))
+
+    # -- position ----------------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """The current position on this axis (0 by default).
+
+        Setting it fires ``index_changed`` and ``value_changed`` (and the manager's
+        ``indices_changed`` for a navigation axis) when it changes.
+
+        Raises
+        ------
+        AxisIndexError
+            For an index outside ``0 .. size - 1`` (nothing is clamped).
+
+        Examples
+        --------
+        >>> ax = DataAxis(size=5, scale=2.0)
+        >>> ax.index = 3; ax.index, ax.value
+        (3, 6.0)
+        """
+        return self._index
+
+    @index.setter
+    def index(self, value: int) -> None:
+        if self._set_index(value):
+            manager = self._owner()
+            if manager is not None and self._navigate:
+                manager._indices_changed()
+
+    def _set_index(self, value: Any) -> bool:
+        """Set the index (validated), fire this axis' events; whether it changed."""
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise AxisIndexError(f"Axis {self._label()}: an index must be an int, got {value!r}.")
+        index = int(value)
+        if not 0 <= index < self._size:
+            raise AxisIndexError(f"Index {index} is outside axis {self._label()}: {self._range_text()}.")
+        if index == self._index:
+            return False
+        self._index = index
+        if self._events is not None:
+            self._events.index_changed.trigger(obj=self, index=index)
+            self._events.value_changed.trigger(obj=self, value=self.value)
+        return True
+
+    @property
+    def value(self) -> float:
+        """The calibrated value at :attr:`index`; setting it moves to the nearest index.
+
+        Examples
+        --------
+        >>> ax = DataAxis(size=5, scale=2.0)
+        >>> ax.value = 4.9; ax.index
+        2
+        """
+        return float(self.index2value(self._index))
+
+    @value.setter
+    def value(self, value: float) -> None:
+        self.index = int(self.value2index(value))
+
+    # -- pickling -----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        # Listeners (and the owning manager) are not part of an axis' value.
+        state = self.__dict__.copy()
+        state["_events"] = None
+        state["_manager"] = None
+        return state
 
     # -- construction and copies -------------------------------------------------
     @classmethod
@@ -219,15 +397,15 @@ class DataAxis:
     def sliced(self, key: slice) -> "DataAxis":
         """A new axis for ``self[key]`` with offset and scale following the slice."""
         indices = range(self.size)[key]
-        new = self.copy()
+        new = self.copy()  # a fresh axis: nobody listens, so private fields are set directly
         if self.is_uniform:
-            new.size = len(indices)
+            new._size = len(indices)
             if len(indices):
-                new.offset = self.offset + self.scale * indices.start
-            new.scale = self.scale * indices.step
+                new._offset = self.offset + self.scale * indices.start
+            new._scale = self.scale * indices.step
         else:
             new._values = self._values[key].copy()
-            new.size = new._values.size
+            new._size = new._values.size
         return new
 
     def __repr__(self) -> str:
@@ -310,14 +488,123 @@ class AxesManager:
     """
 
     def __init__(self, axes: Iterable[DataAxis | Mapping[str, Any]]):
-        self._axes: list[DataAxis] = [a if isinstance(a, DataAxis) else DataAxis.from_dict(a)
-                                      for a in axes]
-        flags = [a.navigate for a in self._axes]
-        if flags != sorted(flags, reverse=True):
-            raise AxisError(
-                "Navigation axes must come before signal axes in numpy order; got navigate flags "
-                f"{flags}. Transpose the data (s.transpose) instead of reordering axes."
-            )
+        self._events: Events | None = None
+        self._axes: list[DataAxis] = _checked_axes(axes)
+        self._link(self._axes)
+
+    def _link(self, axes: Iterable[DataAxis]) -> None:
+        # A weak reference: an axis must not keep a dropped signal's manager alive.
+        ref = weakref.ref(self)
+        for axis in axes:
+            axis._manager = ref
+
+    # -- events ------------------------------------------------------------------
+    @property
+    def events(self) -> Events:
+        """``indices_changed(obj)`` and ``any_axis_changed(obj)``, fired once per change.
+
+        ``indices_changed``: the navigation position moved (:attr:`indices`, :attr:`coordinates`
+        or one axis' ``index``). ``any_axis_changed``: an axis' calibration changed, or the axes
+        were replaced (by an in-place operation).
+
+        Examples
+        --------
+        >>> am = AxesManager([{"size": 4, "name": "x"}, {"size": 3, "navigate": False}])
+        >>> am.events.indices_changed.connect(lambda obj: print("moved to", obj.indices))
+        >>> am.indices = (2,)
+        moved to (2,)
+        """
+        if self._events is None:
+            events = Events()
+            events.indices_changed = Event("The navigation position changed.", arguments=["obj"])
+            events.any_axis_changed = Event("An axis' calibration changed, or the axes were replaced.",
+                                            arguments=["obj"])
+            self._events = events
+        return self._events
+
+    def _axis_changed(self) -> None:
+        if self._events is not None:
+            self._events.any_axis_changed.trigger(obj=self)
+
+    def _indices_changed(self) -> None:
+        if self._events is not None:
+            self._events.indices_changed.trigger(obj=self)
+
+    def _replace_axes(self, axes: list[DataAxis]) -> None:
+        """Swap in ``axes`` (numpy order, already checked), keeping this object and its listeners.
+
+        Axes equal to the ones they replace are kept (with their listeners and index); fires
+        ``any_axis_changed`` once when any axis differs, and ``indices_changed`` once when the
+        navigation position moved.
+        """
+        old = self._axes
+        before = self.indices
+        kept = [old[i] if i < len(old) and old[i] == n else n for i, n in enumerate(axes)]
+        changed = len(old) != len(kept) or any(k is not o for k, o in zip(kept, old))
+        if not changed:
+            return
+        for axis in old:
+            if axis._owner() is self and not any(axis is k for k in kept):
+                axis._manager = None
+        self._axes = kept
+        self._link(kept)
+        self._axis_changed()
+        if self.indices != before:
+            self._indices_changed()
+
+    # -- navigation position ------------------------------------------------------
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The navigation position, one index per navigation axis in the user's order (x first).
+
+        Setting it (a tuple of the same length) fires ``indices_changed`` once.
+
+        Examples
+        --------
+        >>> am = AxesManager([{"size": 4, "name": "y"}, {"size": 5, "name": "x"},
+        ...                   {"size": 10, "navigate": False}])
+        >>> am.indices = (4, 1); am.indices, am["x"].index, am["y"].index
+        ((4, 1), 4, 1)
+        """
+        return tuple(a._index for a in self.navigation_axes)
+
+    @indices.setter
+    def indices(self, indices: Sequence[int]) -> None:
+        axes = self.navigation_axes
+        indices = tuple(indices)
+        if len(indices) != len(axes):
+            raise AxisError(f"indices needs {len(axes)} values (one per navigation axis, x first); "
+                            f"got {len(indices)}: {indices!r}.")
+        for axis, index in zip(axes, indices):  # validate all before moving any
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
+                    not 0 <= index < axis.size:
+                raise AxisIndexError(f"Index {index!r} is outside axis {axis._label()}: "
+                                     f"{axis._range_text()}.")
+        moved = [axis._set_index(index) for axis, index in zip(axes, indices)]
+        if any(moved):
+            self._indices_changed()
+
+    @property
+    def coordinates(self) -> tuple[float, ...]:
+        """The navigation position in calibrated values (user's order); setting it moves to the
+        nearest indices and fires ``indices_changed`` once.
+
+        Examples
+        --------
+        >>> am = AxesManager([{"size": 5, "name": "x", "scale": 0.5}, {"size": 3, "navigate": False}])
+        >>> am.coordinates = (1.1,); am.indices, am.coordinates
+        ((2,), (1.0,))
+        """
+        return tuple(a.value for a in self.navigation_axes)
+
+    @coordinates.setter
+    def coordinates(self, coordinates: Sequence[float]) -> None:
+        axes = self.navigation_axes
+        coordinates = tuple(coordinates)
+        if len(coordinates) != len(axes):
+            raise AxisError(f"coordinates needs {len(axes)} values (one per navigation axis, x first); "
+                            f"got {len(coordinates)}: {coordinates!r}.")
+        self.indices = tuple(int(a.value2index(c)) for a, c in zip(axes, coordinates))
 
     # -- views ---------------------------------------------------------------
     @property
@@ -414,6 +701,15 @@ class AxesManager:
     def __deepcopy__(self, memo) -> "AxesManager":
         return self.copy()
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_events"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._link(self._axes)
+
     def as_dicts(self) -> list[dict[str, Any]]:
         """Axis dictionaries in numpy order (what writers take)."""
         return [a.to_dict() for a in self._axes]
@@ -440,6 +736,18 @@ class AxesManager:
         lines.append(" | ".join("-" * w for w in widths))
         lines += [fmt.format(*r) for r in sig_rows]
         return "\n".join(lines)
+
+
+def _checked_axes(axes: Iterable[DataAxis | Mapping[str, Any]]) -> list[DataAxis]:
+    """DataAxis objects (dicts converted) whose navigation axes come first."""
+    checked = [a if isinstance(a, DataAxis) else DataAxis.from_dict(a) for a in axes]
+    flags = [a.navigate for a in checked]
+    if flags != sorted(flags, reverse=True):
+        raise AxisError(
+            "Navigation axes must come before signal axes in numpy order; got navigate flags "
+            f"{flags}. Transpose the data (s.transpose) instead of reordering axes."
+        )
+    return checked
 
 
 def _axis_row(axis: DataAxis) -> tuple[str, ...]:

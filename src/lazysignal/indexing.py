@@ -77,6 +77,7 @@ class SpecialSlicer:
         if hasattr(value, "axes_manager"):
             value = value.data
         self.signal.data[index] = value
+        self.signal._replace(self.signal.data)  # fires data_changed once
 
 
 def _translate(axis, key: Any):

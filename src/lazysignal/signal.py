@@ -14,13 +14,15 @@ import numpy as np
 
 from .arithmetic import ArithmeticMixin
 from .array_ops import as_dask, is_lazy
-from .axes import AxesManager, DataAxis, Shape
+from .axes import AxesManager, DataAxis, Shape, _checked_axes
 from .errors import AxisError, DtypeError, ShapeMismatchError
+from .events import Event, Events
 from .indexing import IndexingMixin
 from .io.save import save as _save
 from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
 from .preferences import preferences
+from .plot.signal_methods import PlotMixin
 from .processing.signal_methods import ProcessingMixin
 from .reductions import ReductionsMixin
 from .signal_registry import register_signal_class, registered_signal_types, signal_class_for
@@ -29,7 +31,7 @@ __all__ = ["BaseSignal"]
 
 
 @register_signal_class
-class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin):
+class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin, PlotMixin):
     """A multidimensional signal: an array, its calibrated axes and its metadata.
 
     Parameters
@@ -84,6 +86,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             self.metadata.set_item("Signal.signal_type", self._signal_type)
         self.ragged = bool(ragged)
         self._file_closers: list[Callable[[], None]] = []
+        self._events: Events | None = None
 
     def _default_axes(self, shape: tuple[int, ...], axes) -> list[dict[str, Any]]:
         if axes is None:
@@ -118,18 +121,88 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
                 f"(dimensions {self.axes_manager.dimensions})."
             )
 
+    # -- events and the one mutation point ---------------------------------------------
+    @property
+    def events(self) -> Events:
+        """``data_changed(obj)``: fired once after every change of the data, never on reads.
+
+        Created on first use; a copy of the signal starts with no listeners. See also
+        ``s.axes_manager.events`` (``indices_changed``, ``any_axis_changed``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.zeros((2, 4)))
+        >>> s.events.data_changed.connect(lambda obj: print("changed", obj.data.sum()))
+        >>> s += 1
+        changed 8.0
+        """
+        if self._events is None:
+            events = Events()
+            events.data_changed = Event("The signal's data changed (in place, or replaced).",
+                                        arguments=["obj"])
+            self._events = events
+        return self._events
+
+    def _replace(self, data: Any, axes: Sequence[Mapping[str, Any] | DataAxis] | None = None) -> None:
+        """Make ``data`` (and, optionally, ``axes``) this signal's: the one place data change.
+
+        Every path that changes a signal's data or axes in place comes here: the ``data``
+        setter, ``compute``, ``change_dtype``, in-place arithmetic and assignment,
+        ``map(inplace=True)``, ``rechunk(inplace=True)``, ``out=`` arguments.
+
+        Parameters
+        ----------
+        data
+            The new array (numpy or dask); must match ``axes`` (or the current axes).
+        axes
+            :class:`DataAxis` objects or axis dictionaries in numpy order, navigation first.
+            They are swapped into the existing :class:`AxesManager` (its listeners stay
+            connected), firing its ``any_axis_changed`` once when they differ from the current
+            ones; the class follows a change of signal dimension.
+
+        Raises
+        ------
+        ShapeMismatchError
+            When the data's shape does not match the axes; nothing is changed then.
+        """
+        if not is_lazy(data) and not isinstance(data, np.ndarray):
+            data = np.asarray(data)
+        if axes is not None:
+            new_axes = _checked_axes(axes)
+            expected = tuple(a.size for a in new_axes)
+            if tuple(data.shape) != expected:
+                raise ShapeMismatchError(f"Data of shape {tuple(data.shape)} do not match the new "
+                                         f"axes, which need {expected}.")
+        else:
+            self._check_shape(data.shape)
+        self._data = data
+        if axes is not None:
+            self.axes_manager._replace_axes(new_axes)
+            sig_dim = self.axes_manager.signal_dimension
+            if self._signal_dimension is not None and self._signal_dimension != sig_dim:
+                self.__class__ = signal_class_for(sig_dim, self.metadata.get_item("Signal.signal_type", ""))
+        if self._events is not None:
+            self._events.data_changed.trigger(obj=self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Listeners (plots, ROIs) belong to this process's objects, not to the signal's value.
+        state = self.__dict__.copy()
+        state["_events"] = None
+        return state
+
     # -- data ---------------------------------------------------------------------
     @property
     def data(self):
-        """The array: numpy when eager, dask when lazy."""
+        """The array: numpy when eager, dask when lazy. Setting it fires ``data_changed``."""
         return self._data
 
     @data.setter
     def data(self, value) -> None:
         if not is_lazy(value):
             value = np.asarray(value)
-        self._check_shape(value.shape)
-        self._data = value
+        self._replace(value)
 
     @property
     def lazy(self) -> bool:
@@ -181,7 +254,8 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         (True, False)
         """
         if self.lazy:
-            (self._data,) = compute_arrays(self._data, show_progressbar=_progress(show_progressbar))
+            (computed,) = compute_arrays(self._data, show_progressbar=_progress(show_progressbar))
+            self._replace(computed)
         if close_file:
             self.close_file()
         return self
@@ -286,7 +360,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         if source == object or target == object:
             raise DtypeError(f"Cannot change dtype from {source} to {target}: object arrays hold "
                              "ragged data; map a conversion function over them instead.")
-        self._data = self._data.astype(target)
+        self._replace(self._data.astype(target))
 
     # -- axes rearrangement ------------------------------------------------------------
     def transpose(self, signal_axes=None, navigation_axes=None, optimize: bool = False) -> "BaseSignal":

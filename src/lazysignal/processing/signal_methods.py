@@ -234,19 +234,8 @@ class ProcessingMixin:
             axes = [DataAxis(size=1, name="Scalar", navigate=False)]
             result = result.reshape(1)
         if inplace:
-            from ..axes import AxesManager
-
-            self._data = result
-            self.axes_manager = AxesManager(axes)
-            self._check_shape(result.shape)
             self.ragged = ragged
-            sig_dim = self.axes_manager.signal_dimension
-            if self._signal_dimension is not None and self._signal_dimension != sig_dim:
-                from ..signal_registry import signal_class_for
-
-                self.__class__ = signal_class_for(sig_dim, self.metadata.get_item("Signal.signal_type", ""))
-                if self._signal_dimension not in (None, sig_dim):
-                    self.__class__ = signal_class_for(sig_dim)
+            self._replace(result, axes)
             return None
         new = self._new_like(result, axes)
         new.ragged = ragged
