@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Sequence
+from typing import Any, TypeGuard
 
 import dask.array as da
 import numpy as np
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-def is_lazy(data) -> bool:
+def is_lazy(data: Any) -> TypeGuard[da.Array]:
     """Whether ``data`` is a dask array.
 
     Examples

@@ -138,7 +138,8 @@ def plan_chunks(
             take = min(sig_shape[i], budget)
             sig_sizes[i] = take
             budget = max(1, budget // max(take, 1))
-    sig_bytes = int(np.prod(sig_sizes, dtype=np.int64)) * itemsize if signal_ndim else itemsize
+    sig_whole = _filled(sig_sizes)
+    sig_bytes = int(np.prod(sig_whole, dtype=np.int64)) * itemsize if signal_ndim else itemsize
 
     nav_sizes = _fixed_or_auto(nav_spec, nav_shape)
     auto_nav = [i for i, c in enumerate(nav_sizes) if c is None]
@@ -149,20 +150,28 @@ def plan_chunks(
             take = min(nav_shape[i], pixels)
             nav_sizes[i] = max(take, 1)
             pixels = max(1, pixels // max(take, 1))
-        nav_sizes = _enough_chunks(nav_sizes, nav_shape, auto_nav, sig_bytes, workers, shape, sig_sizes,
+        nav_sizes = _enough_chunks(nav_sizes, nav_shape, auto_nav, sig_bytes, workers, shape, sig_whole,
                                    itemsize)
         if previous is not None:
             prev_nav = [tuple(p) for p in list(previous)[:nav_ndim]]
             for i in auto_nav:
                 nav_sizes[i] = _align(nav_sizes[i], prev_nav[i], nav_shape[i])
 
+    nav_whole = _filled(nav_sizes)
     chunks = []
     for i, n in enumerate(nav_shape):
         split = _even if i in auto_nav and previous is None else _regular
-        chunks.append(split(n, nav_sizes[i]))
+        chunks.append(split(n, nav_whole[i]))
     for i, n in enumerate(sig_shape):
-        chunks.append(_even(n, sig_sizes[i]) if i in auto_sig else _regular(n, sig_sizes[i]))
+        chunks.append(_even(n, sig_whole[i]) if i in auto_sig else _regular(n, sig_whole[i]))
     return tuple(chunks)
+
+
+def _filled(sizes: list[int | None]) -> list[int]:
+    """Chunk sizes once every "auto" entry has been decided."""
+    if any(c is None for c in sizes):
+        raise AssertionError(f"undecided chunk sizes {sizes}")
+    return [int(c) for c in sizes if c is not None]
 
 
 def _per_axis(spec: Any, n: int, name: str) -> list[Any]:

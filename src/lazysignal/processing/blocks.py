@@ -99,7 +99,7 @@ def iterate_blocks(data, nav_ndim: int, *, flat_signal: bool = True, navigation_
         smask = np.asarray(smask.compute(), dtype=bool)
     chunks = block_chunks(data, nav_ndim)
     lazy = is_lazy(data)
-    if lazy and data.chunks != chunks:
+    if is_lazy(data) and data.chunks != chunks:
         data = data.rechunk(chunks)
     if nmask is not None and is_lazy(nmask):
         nmask = nmask.rechunk(chunks[:nav_ndim])
@@ -107,7 +107,7 @@ def iterate_blocks(data, nav_ndim: int, *, flat_signal: bool = True, navigation_
     fill = np.nan if np.dtype(data.dtype).kind in "fc" else 0
     for i in range(len(chunks[0])):
         rows = slice(int(starts[i]), int(starts[i + 1]))
-        if lazy:
+        if is_lazy(data):
             block = data.blocks[i].compute(scheduler=scheduler) if scheduler else data.blocks[i].compute()
         else:
             block = np.asarray(data[rows])

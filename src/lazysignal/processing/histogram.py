@@ -130,9 +130,9 @@ def bin_edges(data, bins: Any = "fd", range_bins: tuple[float, float] | None = N
     if isinstance(bins, str) and bins not in ("fd", "scott", "auto", "sturges", "sqrt", "rice"):
         raise ValueError(f"Unknown bins rule {bins!r}; use 'fd', 'scott', 'auto', 'sturges', 'sqrt', "
                          "'rice' (or 'knuth'/'blocks' on data in memory), an int or an array of edges.")
+    st: dict[str, Any] = {}
     if not isinstance(bins, str) and range_bins is not None:
         lo, hi = float(range_bins[0]), float(range_bins[1])
-        st = None
     else:
         st = _stats(data, bins if isinstance(bins, str) else None, range_bins)
         lo, hi = (float(st["lo"]), float(st["hi"])) if range_bins is None else map(float, range_bins)

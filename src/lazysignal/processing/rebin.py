@@ -29,16 +29,16 @@ def factors_from(shape: Sequence[int], new_shape: Sequence[int] | None,
     >>> factors_from((8, 6), (4, 3), None), factors_from((8, 6), None, (2, 1))
     ((2, 2), (2, 1))
     """
-    if (new_shape is None) == (scale is None):
+    given: Sequence[float] | None = new_shape if new_shape is not None else scale
+    if given is None or (new_shape is not None and scale is not None):
         raise ValueError("Give exactly one of new_shape and scale.")
-    if len(new_shape if new_shape is not None else scale) != len(shape):
+    if len(given) != len(shape):
         raise ShapeMismatchError(
-            f"rebin needs one entry per axis ({len(shape)}); got "
-            f"{list(new_shape if new_shape is not None else scale)}.")
+            f"rebin needs one entry per axis ({len(shape)}); got {list(given)}.")
     if new_shape is not None:
         raw = [n / m if m else 0 for n, m in zip(shape, new_shape)]
     else:
-        raw = list(scale)
+        raw = list(given)
     factors = []
     for f, n in zip(raw, shape):
         if f <= 0 or abs(f - round(f)) > 1e-9:
@@ -109,16 +109,16 @@ def rebin_array(data, factors: Sequence[int], *, crop: bool = True, dtype: Any =
         data = data[tuple(slice(0, (n // f) * f) for n, f in zip(data.shape, factors))]
     if not is_lazy(data):
         return _bin_block(np.asarray(data), factors, out_dtype)
-    chunks = []
+    chunk_list: list[tuple[int, ...]] = []
     for c, f, n in zip(data.chunks, factors, data.shape):
         if f == 1 or all(x % f == 0 for x in c[:-1]):
-            chunks.append(c)
+            chunk_list.append(c)
         else:
             # Nearest multiple of f to the typical chunk, so the rechunk mostly merges.
             size = max(f, int(round(max(c) / f)) * f)
             full, rest = divmod(n, size)
-            chunks.append((size,) * full + ((rest,) if rest else ()))
-    chunks = tuple(chunks)
+            chunk_list.append((size,) * full + ((rest,) if rest else ()))
+    chunks = tuple(chunk_list)
     if chunks != data.chunks:
         data = data.rechunk(chunks)
     out_chunks = tuple(tuple(-(-x // f) for x in c) for c, f in zip(chunks, factors))

@@ -11,6 +11,8 @@ Use them to prove that an operation gives the same result eagerly and lazily::
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -56,6 +58,7 @@ def signals(draw, *, dtypes=DTYPES, nav_dims=(0, 2), sig_dims=(1, 2), max_side: 
     """Eager signals of the class fitting their signal dimension, with random data and axes."""
     shape, n_sig = draw(signal_shapes(nav_dims=nav_dims, sig_dims=sig_dims, max_side=max_side))
     dtype = np.dtype(draw(st.sampled_from(dtypes)))
+    elements: st.SearchStrategy[Any]
     if dtype.kind == "f":
         elements = st.floats(-1e3, 1e3, width=dtype.itemsize * 8)
         if not finite:
