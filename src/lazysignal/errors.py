@@ -28,6 +28,9 @@ __all__ = [
     "MissingDependencyError",
     "PlotError",
     "XrayLineError",
+    "SignalTypeError",
+    "ProxyLoadError",
+    "ProxyOperationError",
 ]
 
 
@@ -111,3 +114,25 @@ class PlotError(LazySignalError, ValueError):
 class XrayLineError(LazySignalError, ValueError):
     """An unknown element or X-ray line, a line or window outside the energy axis, or an energy
     axis whose units are not eV/keV."""
+
+
+class SignalTypeError(LazySignalError, ValueError):
+    """A ``signal_type`` that is not registered, or registered for another signal dimension."""
+
+
+class ProxyLoadError(LazySignalError, OSError):
+    """A :class:`~lazysignal.proxy.LazyReadData` could not load its file; the loader's error is the cause."""
+
+
+class ProxyOperationError(LazySignalError, TypeError, ValueError):
+    """An arithmetic operation on a :class:`~lazysignal.proxy.LazyReadData` failed (incompatible operand).
+
+    Subclasses both ``TypeError`` and ``ValueError`` because the underlying
+    operation raises either (wrong type, or shapes that do not broadcast); the
+    original error is chained as ``__cause__``.
+    """
+
+
+class DecompositionError(LazySignalError, ValueError):
+    """A decomposition cannot run as asked (bad mask, negative data with Poisson scaling, too many
+    components), or a method needs a decomposition that has not been done."""
