@@ -9,7 +9,8 @@ Examples
 (256,)
 """
 
-from . import proxy, signals
+from . import proxy, roi, signals
+from .interactive import interactive
 from .io.load import load
 from .lazy import compute
 from .preferences import preferences
@@ -17,4 +18,5 @@ from .stacking import stack
 
 __version__ = "0.1.0"
 
-__all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "__version__"]
+__all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi", "interactive",
+           "__version__"]
