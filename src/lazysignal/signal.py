@@ -25,7 +25,7 @@ from .preferences import preferences
 from .plot.signal_methods import PlotMixin
 from .processing.signal_methods import ProcessingMixin
 from .reductions import ReductionsMixin
-from .signal_registry import register_signal_class, registered_signal_types, signal_class_for
+from .signal_registry import register_signal_class, signal_class_for
 
 __all__ = ["BaseSignal"]
 
@@ -285,10 +285,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             data = data.reshape(1)
         signal_dim = sum(1 for a in axes if not (a.navigate if isinstance(a, DataAxis) else a["navigate"]))
         if cls is None:
-            signal_type = self.metadata.get_item("Signal.signal_type", "")
-            cls = signal_class_for(signal_dim, signal_type)
-            if cls._signal_dimension is not None and cls._signal_dimension != signal_dim:
-                cls = signal_class_for(signal_dim)
+            cls = signal_class_for(signal_dim, self.metadata.get_item("Signal.signal_type", ""))
         new = cls.__new__(cls)
         BaseSignal.__init__(new, data, axes, self.metadata.as_dictionary(),
                             self.original_metadata.as_dictionary(), ragged=self.ragged)
@@ -451,6 +448,12 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
     def set_signal_type(self, signal_type: str = "") -> None:
         """Set ``metadata.Signal.signal_type`` and switch to the class registered for it.
 
+        Raises
+        ------
+        SignalTypeError
+            For a type that is not registered (the message lists the known ones), or one
+            registered for another signal dimension.
+
         Examples
         --------
         >>> import numpy as np
@@ -458,19 +461,9 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         >>> s = Signal1D(np.zeros(10)); s.set_signal_type(""); type(s).__name__
         'Signal1D'
         """
-        known = registered_signal_types()
-        dim = self.axes_manager.signal_dimension
-        if signal_type and signal_type not in known:
-            raise ValueError(
-                f"Unknown signal_type {signal_type!r}; known: {', '.join(sorted(known)) or 'none'}."
-            )
-        if signal_type and known[signal_type] not in (None, dim):
-            raise ValueError(
-                f"signal_type {signal_type!r} needs {known[signal_type]} signal dimension(s); this "
-                f"signal has {dim}. Use as_signal1D/as_signal2D first."
-            )
+        cls = signal_class_for(self.axes_manager.signal_dimension, signal_type, strict=True)
         self.metadata.set_item("Signal.signal_type", signal_type)
-        self.__class__ = signal_class_for(dim, signal_type)
+        self.__class__ = cls
 
     # -- display -----------------------------------------------------------------------
     def _class_label(self) -> str:

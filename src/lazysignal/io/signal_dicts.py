@@ -35,9 +35,8 @@ def signal_from_dict(d: SignalDict, *, signal_type: str | None = None) -> "BaseS
         metadata.setdefault("Signal", {})["signal_type"] = signal_type
     stype = metadata.get("Signal", {}).get("signal_type", "") or ""
     signal_dim = sum(1 for a in axes if not a.get("navigate", False))
-    cls = signal_class_for(signal_dim, stype)
-    if cls._signal_dimension is not None and cls._signal_dimension != signal_dim:
-        cls = signal_class_for(signal_dim)
+    # A type the caller asked for must exist; one read from a file falls back quietly.
+    cls = signal_class_for(signal_dim, stype, strict=signal_type is not None)
     attributes = d.get("attributes") or {}
     signal = cls(d["data"], axes, metadata, d.get("original_metadata") or {},
                  ragged=bool(attributes.get("ragged", False)))

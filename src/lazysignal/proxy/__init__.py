@@ -12,7 +12,8 @@ Nothing here knows about any file format: the loader is ``lazysignal.load`` by
 default, or any callable ``loader(path, **load_kwargs)``.
 """
 
-from lazysignal.proxy._lazy import LazyReadData, ProxyLoadError, ProxyOperationError
+from lazysignal.errors import ProxyLoadError, ProxyOperationError  # names kept here for compatibility
+from lazysignal.proxy._lazy import LazyReadData
 from lazysignal.proxy._preload import PreloadIterator, PreloadList
 
 __all__ = [

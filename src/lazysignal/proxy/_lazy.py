@@ -10,23 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from lazysignal.errors import LazySignalError
+from lazysignal.errors import ProxyLoadError, ProxyOperationError
 from lazysignal.proxy import _elision
 
-__all__ = ["LazyReadData", "ProxyLoadError", "ProxyOperationError"]
-
-
-class ProxyLoadError(LazySignalError, OSError):
-    """A :class:`LazyReadData` could not load its file; the loader's error is the cause."""
-
-
-class ProxyOperationError(LazySignalError, TypeError, ValueError):
-    """An arithmetic operation on a :class:`LazyReadData` failed (incompatible operand).
-
-    Subclasses both ``TypeError`` and ``ValueError`` because the underlying
-    operation raises either (wrong type, or shapes that do not broadcast); the
-    original error is chained as ``__cause__``.
-    """
+__all__ = ["LazyReadData"]
 
 
 # Marks "no data held" (``None`` is a legitimate loaded value).
