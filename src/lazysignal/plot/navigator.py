@@ -55,8 +55,9 @@ class NavigatorView:
     >>> am = AxesManager([DataAxis(size=3, name="y"), DataAxis(size=4, name="x"),
     ...                   DataAxis(size=5, navigate=False)])
     >>> nav = NavigatorView(am, np.arange(12.0).reshape(3, 4), mode="image")
-    >>> nav.image.get_array().shape, nav.cursor.get_xy()
-    ((3, 4), (np.float64(-0.5), np.float64(-0.5)))
+    >>> am.indices = (2, 1); nav.update()
+    >>> nav.image.get_array().shape, nav.cursor_indices
+    ((3, 4), (2, 1))
     >>> nav.close()
     """
 
