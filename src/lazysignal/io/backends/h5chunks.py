@@ -27,9 +27,10 @@ import functools
 import itertools
 import math
 import os
-import threading
 import zlib
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ from .chunk_grid import block_sizes as _normalise_chunks
 from .chunk_grid import grow as _grow
 from .chunk_grid import starts as _starts
 from .chunk_grid import valid_extent as _valid
+from .handles import HandleCache
 
 __all__ = ["lazy_dataset", "write_dataset", "close", "isal_level"]
 
@@ -108,10 +110,20 @@ class _OpenFile:
         self.file, self.datasets = file, {}
 
 
+def _close_entry(entry: _OpenFile) -> None:
+    if entry.file.id.valid:
+        entry.file.close()
+
+
+def _valid_entry(entry: _OpenFile) -> bool:
+    return bool(entry.file.id.valid)
+
+
 # Keyed by (absolute path, identity stamp): a lazy array reads the very file it was
-# loaded from, even after a save replaced the path with a new file.
-_handles: dict[tuple[str, tuple[int, ...]], _OpenFile] = {}
-_handles_lock = threading.Lock()
+# loaded from, even after a save replaced the path with a new file (as long as the handle
+# stays cached: one evicted beyond the bound is reopened by path, and a replaced file then
+# raises FileChangedError rather than being read). Bounded: see handles.HandleCache.
+_handles: HandleCache[_OpenFile] = HandleCache("HDF5 files read by h5chunks", close=_close_entry)
 
 
 def _open_stamp(file: h5py.File) -> tuple[int, int, int, int]:
@@ -119,19 +131,21 @@ def _open_stamp(file: h5py.File) -> tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _dataset(path: str, name: str, stamp: tuple[int, ...] | None = None) -> tuple[h5py.Dataset, tuple]:
-    """A read-only handle on ``path``'s dataset, opened once per process and file identity.
+@contextmanager
+def _dataset(path: str, name: str,
+             stamp: tuple[int, ...] | None = None) -> Iterator[tuple[h5py.Dataset, tuple]]:
+    """A read-only handle on ``path``'s dataset, cached per process and file identity, and
+    leased: the file stays open until the ``with`` block ends.
 
     ``stamp`` (device, inode, size, mtime) is the identity seen when the lazy array was
-    built. This process keeps that file open, so it reads the same bytes after the path is
-    replaced; another process (a dask.distributed worker) opens the path and refuses a file
-    whose identity differs, rather than silently reading other data.
+    built. While this process keeps that file cached it reads the same bytes after the path
+    is replaced; a process that opens the path (a dask.distributed worker, or this one after
+    the handle was evicted) refuses a file whose identity differs, rather than silently
+    reading other data.
     """
-    with _handles_lock:
-        if stamp is not None:
-            entry = _handles.get((path, stamp))
-            if entry is not None and entry.file.id.valid:
-                return _cached_dataset(entry, name), stamp
+    entry = _handles.get((path, stamp), _valid_entry) if stamp is not None else None
+    key = (path, stamp)
+    if entry is None:
         file = h5py.File(path, "r")
         opened = _open_stamp(file)
         if stamp is not None and opened != stamp:
@@ -141,12 +155,12 @@ def _dataset(path: str, name: str, stamp: tuple[int, ...] | None = None) -> tupl
                 "data cannot be read from it any more. Load the file again (or compute the "
                 "data before overwriting its file)."
             )
-        entry = _handles.get((path, opened))
-        if entry is not None and entry.file.id.valid:
-            file.close()
-        else:
-            entry = _handles[(path, opened)] = _OpenFile(file)
-        return _cached_dataset(entry, name), opened
+        key = (path, opened)
+        entry = _handles.adopt(key, _OpenFile(file), _valid_entry)
+    try:
+        yield _cached_dataset(entry, name), key[1]
+    finally:
+        _handles.release(key, entry)
 
 
 def _cached_dataset(entry: _OpenFile, name: str) -> h5py.Dataset:
@@ -172,16 +186,11 @@ def read_dataset(path: str | os.PathLike, dataset_path: str) -> np.ndarray:
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     """
     key = os.path.abspath(os.fspath(path))
-    with _handles_lock:
-        before = {k for k in _handles if k[0] == key}
+    before = {k for k in _handles.keys() if k[0] == key}
     try:
         return lazy_dataset(key, dataset_path).compute()
     finally:
-        with _handles_lock:
-            opened = [_handles.pop(k) for k in [k for k in _handles if k[0] == key and k not in before]]
-        for entry in opened:
-            if entry.file.id.valid:
-                entry.file.close()
+        _handles.close_matching(lambda k: k[0] == key and k not in before)
 
 
 def close(path: str | os.PathLike) -> bool:
@@ -193,12 +202,7 @@ def close(path: str | os.PathLike) -> bool:
     False
     """
     key = os.path.abspath(os.fspath(path))
-    with _handles_lock:
-        entries = [_handles.pop(k) for k in [k for k in _handles if k[0] == key]]
-    for entry in entries:
-        if entry.file.id.valid:
-            entry.file.close()
-    return bool(entries)
+    return _handles.close_matching(lambda k: k[0] == key) > 0
 
 
 # --------------------------------------------------------------------------- shuffle
@@ -331,7 +335,11 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
 def _read_block(plan: _Plan, block_id: tuple[int, ...] = ()) -> np.ndarray:
     lo = [plan.starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [plan.starts[ax][i + 1] for ax, i in enumerate(block_id)]
-    dset, _ = _dataset(plan.path, plan.name, plan.stamp)
+    with _dataset(plan.path, plan.name, plan.stamp) as (dset, _):
+        return _read_region(plan, dset, lo, hi)
+
+
+def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int]) -> np.ndarray:
     if plan.filters is None:
         return dset[tuple(slice(a, b) for a, b in zip(lo, hi))]
     out = np.empty([b - a for a, b in zip(lo, hi)], plan.np_dtype)
@@ -393,18 +401,16 @@ def lazy_dataset(path: str | os.PathLike, dataset_path: str, *, chunks: Any = No
     True
     """
     path = os.path.abspath(os.fspath(path))
-    dset, stamp = _dataset(path, dataset_path)
-    shape, dtype = tuple(dset.shape), dset.dtype
+    with _dataset(path, dataset_path) as (dset, stamp):
+        shape, dtype = tuple(dset.shape), dset.dtype
+        stored = None if dset.chunks is None else tuple(dset.chunks)
+        filters = None if stored is None else _pipeline(dset)
+        fill = dset.fillvalue if dtype.kind in "biufc" else None
     where = f"dataset {dataset_path!r} in {path}"
-    if dset.chunks is None:
-        filters = None
-        stored = None
+    if stored is None:
         blocks = da.core.normalize_chunks("auto" if chunks is None else chunks, shape, dtype=dtype)
     else:
-        stored = tuple(dset.chunks)
-        filters = _pipeline(dset)
         blocks = _normalise_chunks(chunks, shape, stored, dtype, where)
-    fill = dset.fillvalue if dtype.kind in "biufc" else None
     plan = _Plan(path, dataset_path, dtype.str, shape, stored, filters,
                  None if fill is None else fill.item() if hasattr(fill, "item") else fill,
                  _starts(blocks), stamp)

@@ -13,10 +13,10 @@ that see the path).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
-import threading
 import zipfile
 from typing import Any
 
@@ -28,8 +28,10 @@ import zarr.errors
 
 from ...errors import ChunksError, FileFormatError
 from ...lazy import from_numpy_nocopy
+from ..chunking import plan_chunks
 from ..spec import FormatSpec, SignalDict, accepted_options, check_options
 from ..backends import zarr_chunks as _zarr_chunks
+from ..backends.handles import HandleCache
 from ..backends.hierarchical import (
     VERSION,
     TreeBackend,
@@ -50,9 +52,22 @@ FORMAT = FormatSpec(
 #: HyperSpy's target chunk size for eager data saved to ``.zspy``.
 TARGET_CHUNK_BYTES = 1e8
 
-# Zip stores opened by lazy reads stay open while their dask arrays may read them.
-_zip_stores: dict[str, list[zarr.storage.ZipStore]] = {}
-_zip_lock = threading.Lock()
+def _close_zip(store: zarr.storage.ZipStore) -> None:
+    # zarr reads a ZipStore under its lock and reopens a closed one on the next read: closing
+    # under the same lock makes an eviction wait for a read in progress, never break it.
+    lock = getattr(store, "_lock", None)
+    if lock is None:
+        store.close()
+        return
+    with lock:
+        store.close()
+
+
+# Zip stores opened by lazy reads (their dask arrays read through them), closed by close(path)
+# or when more than the bound sit idle (handles.HandleCache; a closed store reopens on demand).
+_zip_stores: HandleCache[zarr.storage.ZipStore] = HandleCache(
+    "zip stores read by zspy", close=_close_zip)
+_zip_serial = itertools.count()
 
 
 def default_compressor() -> numcodecs.abc.Codec:
@@ -73,10 +88,8 @@ def close(path: str | os.PathLike) -> None:
     --------
     >>> close("never-opened.zspy")
     """
-    with _zip_lock:
-        stores = _zip_stores.pop(os.path.abspath(os.fspath(path)), [])
-    for store in stores:
-        store.close()
+    key = os.path.abspath(os.fspath(path))
+    _zip_stores.close_matching(lambda k: k[0] == key)
 
 
 class _ZarrTree(TreeBackend):
@@ -116,16 +129,10 @@ class _ZarrTree(TreeBackend):
             return data if lazy else data.compute()
         if not lazy:
             return np.asarray(array[...])
-        if chunks in ("auto", None):
-            chunks = array.chunks  # the stored chunks, as HyperSpy gives them
-        try:
-            return da.from_zarr(array, chunks=chunks)
-        except ValueError as exc:
-            raise ChunksError(
-                f"chunks={chunks!r} for {self.path!r} (data shape {array.shape}, stored chunks "
-                f"{array.chunks}): {exc}. Give one chunk length per axis, best a multiple of the "
-                "stored chunks."
-            ) from None
+        # A zip store: the same blocks as a directory store (stored chunks or multiples).
+        blocks = plan_chunks(chunks, array.shape, array.dtype, stored=array.chunks,
+                             where=f"{array.path!r} in {self.path!r}")
+        return da.from_zarr(array, chunks=blocks)
 
     def _array_options(self) -> dict:
         return {
@@ -250,8 +257,8 @@ def read(
     finally:
         if isinstance(store, zarr.storage.ZipStore):
             if keep:  # the dask arrays read through it until close(path)
-                with _zip_lock:
-                    _zip_stores.setdefault(os.path.abspath(path), []).append(store)
+                key = (os.path.abspath(path), next(_zip_serial))
+                _zip_stores.release(key, _zip_stores.adopt(key, store))
             else:
                 store.close()
     return signals
