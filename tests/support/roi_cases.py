@@ -63,7 +63,7 @@ def write_cases(folder: Path, cases: list[dict[str, Any]]) -> None:
     for i, case in enumerate(cases):
         np.save(folder / f"in_{i}.npy", make_data(case))
     (folder / "cases.json").write_text(json.dumps(
-        [{k: v for k, v in c.items() if k != "id"} for c in cases]))
+        [{k: v for k, v in c.items() if k not in ("id", "scalar")} for c in cases]))
 
 
 def make_data(case: dict[str, Any]) -> np.ndarray:
