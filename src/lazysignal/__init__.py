@@ -9,7 +9,7 @@ Examples
 (256,)
 """
 
-from . import proxy, roi, signals
+from . import plot, proxy, roi, signals
 from .interactive import interactive
 from .io.load import load
 from .lazy import compute
@@ -18,5 +18,5 @@ from .stacking import stack
 
 __version__ = "0.1.0"
 
-__all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi", "interactive",
+__all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi", "interactive", "plot",
            "__version__"]
