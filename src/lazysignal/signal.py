@@ -18,6 +18,7 @@ from .axes import AxesManager, DataAxis, Shape, _checked_axes
 from .errors import AxisError, DtypeError, ShapeMismatchError
 from .events import Event, Events
 from .indexing import IndexingMixin
+from .learn.signal_methods import DecompositionMixin
 from .io.save import save as _save
 from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
@@ -31,7 +32,8 @@ __all__ = ["BaseSignal"]
 
 
 @register_signal_class
-class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin, PlotMixin):
+class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin, PlotMixin,
+                 DecompositionMixin):
     """A multidimensional signal: an array, its calibrated axes and its metadata.
 
     Parameters

@@ -29,6 +29,7 @@ import numpy as np
 
 from ...errors import ChunksError, FileFormatError
 from ..spec import AxisDict, SignalDict
+from . import learning_results
 
 __all__ = [
     "VERSION",
@@ -452,7 +453,7 @@ def read_signal_group(
     attributes["_lazy"] = bool(lazy)
     attributes.setdefault("ragged", False)
     learning_key = "learning_results" if "learning_results" in group else "mva_results"
-    learning = read_tree(group[learning_key], backend) if learning_key in group else {}
+    learning = learning_results.from_tree(read_tree(group[learning_key], backend)) if learning_key in group else {}
     if version < (1, 2):
         _upgrade_pre_1_2(metadata)
     general = metadata.get("General")
@@ -641,7 +642,7 @@ def write_signal(
     backend.write_data(group, "data", data, chunks)
     write_tree(group, "metadata", dict(signal.get("metadata") or {}), backend)
     write_tree(group, "original_metadata", dict(signal.get("original_metadata") or {}), backend)
-    write_tree(group, "learning_results", dict(signal.get("learning_results") or {}), backend)
+    write_tree(group, "learning_results", learning_results.to_tree(signal.get("learning_results")), backend)
     attributes = dict(signal.get("attributes") or {})
     attributes.pop("learning_results", None)
     attributes["_lazy"] = bool(hasattr(data, "dask"))

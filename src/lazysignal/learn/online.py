@@ -1,0 +1,106 @@
+"""The two passes every online algorithm (NMF, ORPCA, ORNMF) shares: learn, then project.
+
+* :func:`learn` streams the fitted rows of the data, block after block, to a model's
+  ``partial_fit`` (one read; Poisson scaling needs its sums first: one more read).
+* :func:`project` computes the loadings of every pixel with the learnt factors (one read),
+  and, when masked channels are to be reprojected, the least-squares factors of every
+  channel in the same read.
+* :func:`finish` scales back Poisson normalisation and marks masked results with NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .passes import Unfolded, map_pass, stream_blocks
+from .svd import Factorisation
+from .treatments import Treatments, poisson_scales, sums_pass
+
+__all__ = ["prepare", "learn", "project", "finish"]
+
+
+def prepare(u: Unfolded, tr: Treatments, show_progressbar: bool | None) -> tuple[Treatments, int]:
+    """Poisson scales when asked (one read of sums); returns the reads spent."""
+    if not tr.poisson:
+        return tr, 0
+    return poisson_scales(u, tr, sums_pass(u, tr, show_progressbar=show_progressbar)), 1
+
+
+def learn(u: Unfolded, tr: Treatments, partial_fit: Callable[[np.ndarray], None], *,
+          num_chunks: int | None = None, show_progressbar: bool | None = None) -> None:
+    """Feed the fitted rows of ``num_chunks`` blocks at a time to ``partial_fit``."""
+    group = max(1, int(num_chunks or 1))
+    pending: list[np.ndarray] = []
+    n_cols = u.n_cols
+    for where, block in stream_blocks(u, show_progressbar=show_progressbar, label="Pass: learning"):
+        loc = tr.local(where)
+        rows = loc.fit_rows(loc.rows(block, n_cols))
+        if rows.shape[0]:
+            pending.append(rows)
+        if len(pending) >= group:
+            partial_fit(np.concatenate(pending))
+            pending = []
+    if pending:
+        partial_fit(np.concatenate(pending))
+
+
+def project(u: Unfolded, tr: Treatments, transform: Callable[[np.ndarray], np.ndarray], k: int, *,
+            reproject_signal: bool, show_progressbar: bool | None = None):
+    """Loadings of every pixel (navigation order, flattened) and, with ``reproject_signal``,
+    least-squares factors of every channel (else None)."""
+    n_cols = u.n_cols
+
+    def kernel(block, loc):
+        return transform(loc.rows(block, n_cols))
+
+    extra = None
+    if reproject_signal and tr.sig_keep is not None:
+        def cross(block, loc, rows):
+            fit = loc.fit_rows(rows)
+            full = loc.fit_rows(loc.rows(block, n_cols, all_channels=True))
+            return fit.T @ fit, fit.T @ full
+
+        extra = (cross, lambda *parts: tuple(sum(p[i] for p in parts) for i in range(2)))
+    out = map_pass(u, kernel, local=tr.local, extra=extra, show_progressbar=show_progressbar,
+                   label="Pass: loadings")
+    if extra is None:
+        return out.reshape(-1, k), None
+    loadings, (gram, cross_sum) = out
+    factors = np.linalg.lstsq(gram, cross_sum, rcond=None)[0].T
+    return loadings.reshape(-1, k), factors
+
+
+def finish(u: Unfolded, tr: Treatments, factors_fit: np.ndarray, loadings: np.ndarray,
+           factors_all: np.ndarray | None, *, reproject_navigation: bool, reads: int,
+           explained_variance: np.ndarray | None = None) -> Factorisation:
+    """Assemble a :class:`Factorisation`: all channels, Poisson scaling undone, NaN masks."""
+    k = factors_fit.shape[1]
+    factors = np.full((u.n_cols, k), np.nan)
+    keep = slice(None) if tr.sig_keep is None else tr.sig_keep
+    factors[keep] = factors_fit
+    if factors_all is not None:
+        factors = factors_all
+    loadings = np.array(loadings, dtype=float)
+    if tr.poisson:
+        factors = factors * tr.col_scale[:, None]
+        loadings *= tr.row_scale.reshape(-1)[:, None]
+    if tr.nav_keep is not None and not reproject_navigation:
+        loadings[~tr.nav_keep.reshape(-1)] = np.nan
+    ratio = None
+    if explained_variance is not None:
+        total = explained_variance.sum()
+        ratio = explained_variance / total if total > 0 else np.zeros_like(explained_variance)
+    return Factorisation(factors, loadings, explained_variance, ratio, None, reads=reads)
+
+
+def noise_scale(rows: np.ndarray, k: int) -> float:
+    """A robust estimate of the noise level: MAD of the residual after a rank-k fit."""
+    if rows.shape[0] == 0:
+        return 1.0
+    _, _, vt = np.linalg.svd(rows, full_matrices=False)
+    residual = rows - (rows @ vt[:k].T) @ vt[:k]
+    mad = np.median(np.abs(residual - np.median(residual)))
+    scale = 1.4826 * mad
+    return float(scale) if scale > 0 else float(np.abs(rows).mean() or 1.0)

@@ -1,0 +1,232 @@
+"""Passes over the data: the one way decomposition algorithms read a dataset.
+
+The data of a decomposition are an n-D array (numpy or dask) whose first ``nav_ndim`` axes
+navigate; algorithms see it unfolded as a matrix of ``N`` pixels (rows) by ``M`` channels
+(columns). Nothing here knows about signals.
+
+A *pass* reads every navigation block once:
+
+* :func:`reduce_pass` applies a kernel to each block and combines the small per-block results
+  with a tree of ``combine`` calls, all in ONE dask graph computed once (a shared input is
+  read once), so on a ``dask.distributed`` client the reduction runs on the workers.
+* :func:`map_pass` applies a kernel to each block and returns the per-block results, placed
+  back in navigation order (e.g. loadings, one row per pixel).
+* :func:`stream_blocks` hands blocks to a Python loop one after the other (online
+  algorithms that update a model sample by sample), reading a few blocks at a time in
+  parallel; memory is bounded by those few blocks.
+
+Blocks keep the signal axes whole (dask chunks are merged along the signal axes, never
+split along navigation), so every kernel sees whole spectra/images of its pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ..array_ops import is_lazy
+from ..lazy import CountProgress, compute_arrays, resolve_progress
+
+__all__ = ["Unfolded", "Block", "reduce_pass", "map_pass", "stream_blocks", "tree_combine"]
+
+#: Rows per block when numpy data are walked through (bounds the float64 temporaries).
+EAGER_BLOCK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Block:
+    """Where a block sits: slices over the navigation axes (numpy order)."""
+
+    nav_slices: tuple[slice, ...]
+
+    def take(self, nav_array: np.ndarray | None) -> np.ndarray | None:
+        """The block's rows of a navigation-shaped array, flattened (None stays None)."""
+        return None if nav_array is None else np.asarray(nav_array[self.nav_slices]).reshape(-1)
+
+
+@dataclass(frozen=True)
+class Unfolded:
+    """An n-D array seen as (pixels x channels); ``nav_ndim`` leading axes navigate.
+
+    Examples
+    --------
+    >>> u = Unfolded(np.zeros((4, 5, 10)), nav_ndim=2)
+    >>> u.nav_shape, u.sig_shape, u.n_rows, u.n_cols
+    ((4, 5), (10,), 20, 10)
+    """
+
+    data: Any
+    nav_ndim: int
+
+    @property
+    def nav_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[: self.nav_ndim])
+
+    @property
+    def sig_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[self.nav_ndim:])
+
+    @property
+    def n_rows(self) -> int:
+        return math.prod(self.nav_shape)
+
+    @property
+    def n_cols(self) -> int:
+        return math.prod(self.sig_shape)
+
+    @property
+    def lazy(self) -> bool:
+        return is_lazy(self.data)
+
+    def blocks(self) -> list[tuple[Block, Any]]:
+        """(where, block) pairs: dask blocks (signal axes merged) or numpy row slabs."""
+        return self._pieces
+
+    @cached_property
+    def _pieces(self) -> list[tuple[Block, Any]]:
+        if self.lazy:
+            data = self.data
+            sig_whole = {i: -1 for i in range(self.nav_ndim, data.ndim)}
+            if any(len(data.chunks[i]) > 1 for i in sig_whole):
+                data = data.rechunk(sig_whole)  # merges only: each source chunk still read once
+            bounds = [np.cumsum((0,) + c) for c in data.chunks[: self.nav_ndim]]
+            delayed = data.to_delayed(optimize_graph=True)
+            out = []
+            for index in np.ndindex(*delayed.shape[: self.nav_ndim]):
+                where = Block(tuple(slice(int(b[i]), int(b[i + 1])) for b, i in zip(bounds, index)))
+                out.append((where, delayed[index + (0,) * (delayed.ndim - self.nav_ndim)]))
+            return out
+        data = np.asarray(self.data)
+        if self.nav_ndim == 0:
+            return [(Block(()), data)]
+        first = self.nav_shape[0]
+        row_bytes = max(self.n_cols * 8 * math.prod(self.nav_shape[1:]), 1)
+        step = max(1, min(first, EAGER_BLOCK_BYTES // row_bytes))
+        rest = tuple(slice(0, n) for n in self.nav_shape[1:])
+        return [(Block((slice(a, min(a + step, first)),) + rest), data[a:a + step])
+                for a in range(0, first, step)]
+
+
+def as_rows(block: np.ndarray, n_cols: int) -> np.ndarray:
+    """A block as a float64 (rows x channels) matrix (a view when it already is one)."""
+    return np.asarray(block, dtype=np.float64).reshape(-1, n_cols)
+
+
+def tree_combine(parts: Sequence[Any], combine: Callable[..., Any], split_every: int = 8) -> Any:
+    """Combine delayed parts with ``combine(*group)`` in a tree of fan-in ``split_every``."""
+    parts = list(parts)
+    while len(parts) > 1:
+        parts = [dask.delayed(combine)(*parts[i:i + split_every])
+                 for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
+def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., Any], *,
+                local: Callable[[Block], Any] | None = None, show_progressbar: bool | None = None,
+                label: str = "") -> Any:
+    """``combine`` over ``kernel(block, local(where))`` for every block: one read of the data.
+
+    ``local(where)`` builds, when the graph is built, the small per-block arguments (the
+    block's slice of a navigation mask...), so tasks carry only their own part.
+
+    Examples
+    --------
+    >>> u = Unfolded(da.ones((6, 4), chunks=(2, 4)), nav_ndim=1)
+    >>> reduce_pass(u, lambda b, w: b.sum(), lambda *p: sum(p))
+    np.float64(24.0)
+    """
+    pieces = u.blocks()
+    local = local or (lambda where: where)
+    if not u.lazy:
+        return combine(*[kernel(block, local(where)) for where, block in pieces])
+    parts = [dask.delayed(kernel)(block, local(where)) for where, block in pieces]
+    _announce(label, show_progressbar)
+    (result,) = compute_arrays(tree_combine(parts, combine), show_progressbar=show_progressbar)
+    return result
+
+
+def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block], Any] | None = None,
+             show_progressbar: bool | None = None, label: str = "",
+             extra: tuple[Callable[..., Any], Callable[..., Any]] | None = None):
+    """``kernel(block, local(where)) -> (rows of the block, k)`` for every block, assembled
+    in navigation order as an array of shape ``nav_shape + (k,)``: one read of the data.
+
+    ``extra=(kernel2, combine2)`` also reduces ``kernel2(block, local(where), rows)`` over the
+    blocks in the same read (``rows`` is what ``kernel`` returned for that block).
+
+    Examples
+    --------
+    >>> u = Unfolded(da.arange(12.0, chunks=4).reshape(3, 4), nav_ndim=1)
+    >>> map_pass(u, lambda b, w: b.sum(axis=1, keepdims=True))[:, 0].tolist()
+    [6.0, 22.0, 38.0]
+    """
+    pieces = u.blocks()
+    local = local or (lambda where: where)
+
+    def both(block, loc):
+        rows = kernel(block, loc)
+        return rows, (extra[0](block, loc, rows) if extra else None)
+
+    if u.lazy:
+        parts = [dask.delayed(both, nout=2)(block, local(where)) for where, block in pieces]
+        rows_parts = [p[0] for p in parts]
+        reduced = tree_combine([p[1] for p in parts], extra[1]) if extra else None
+        _announce(label, show_progressbar)
+        computed = compute_arrays(*rows_parts, *([reduced] if extra else []),
+                                  show_progressbar=show_progressbar)
+        rows_list, reduced = list(computed[: len(rows_parts)]), (computed[-1] if extra else None)
+    else:
+        results = [both(block, local(where)) for where, block in pieces]
+        rows_list = [r for r, _ in results]
+        reduced = extra[1](*[e for _, e in results]) if extra else None
+    k = rows_list[0].shape[1]
+    out = np.empty(u.nav_shape + (k,), dtype=rows_list[0].dtype)
+    for (where, _), rows in zip(pieces, rows_list):
+        out[where.nav_slices] = rows.reshape(out[where.nav_slices].shape)
+    return (out, reduced) if extra else out
+
+
+def stream_blocks(u: Unfolded, *, show_progressbar: bool | None = None,
+                  label: str = "") -> Iterator[tuple[Block, np.ndarray]]:
+    """Yield (where, numpy block) in navigation order, reading a few blocks at a time.
+
+    Each group of blocks is computed together (in parallel on threads or on a distributed
+    client); only that group is in memory while the caller works on it.
+    """
+    pieces = u.blocks()
+    if not u.lazy:
+        yield from pieces
+        return
+    group = max(1, (dask.config.get("num_workers", None) or _cpu_count()))
+    _announce(label, show_progressbar)
+    bar = CountProgress(len(pieces)) if resolve_progress(show_progressbar) else None
+    for start in range(0, len(pieces), group):
+        chunk = pieces[start:start + group]
+        values = compute_arrays(*[b for _, b in chunk], show_progressbar=False)
+        for (where, _), value in zip(chunk, values):
+            yield where, np.asarray(value)
+            if bar is not None:
+                bar.step()
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _announce(label: str, show_progressbar: bool | None) -> None:
+    if label and resolve_progress(show_progressbar):
+        print(label, flush=True)
+
+
+def lazy_array(x) -> bool:
+    """Whether ``x`` is a dask array (re-exported for the algorithms)."""
+    return isinstance(x, da.Array)

@@ -1,0 +1,342 @@
+"""Exact SVD and PCA in at most two reads of the data, through a Gram matrix.
+
+The data matrix ``Y`` (pixels x channels, after masks, centring and Poisson scaling) is
+factorised along its smaller side:
+
+* channels <= pixels (spectrum images): the first read accumulates the channels x channels
+  Gram matrix ``Y^T Y`` (and, in the same read, channel means, pixel and channel sums, the
+  count of negative values); its eigenvectors are the factors. The second read projects each
+  block on them to give the loadings ``Y V = U S``.
+* pixels < channels (4D-STEM stacks with 65,536 channels): the first read accumulates the
+  pixels x pixels Gram matrix ``Y Y^T`` block pair by block pair; its eigenvectors are the
+  loadings, and the second read accumulates the factors ``Y^T U = V S``. Poisson scaling
+  there needs the channel sums before the Gram matrix, so it costs one more read.
+
+Both orientations follow HyperSpy's eager ``svd_pca``: the factors are unit vectors and the
+loadings carry the singular values when channels <= pixels, the other way round otherwise;
+``explained_variance`` is ``S**2 / n`` (``n`` fitted pixels; ``n - 1`` for PCA, as
+scikit-learn), and ``explained_variance_ratio`` is the fraction of the total variance (all
+components, not only those kept). Each component's sign makes the largest element (in
+absolute value) of the side carrying the singular values positive.
+
+Lazy and eager data run the same kernels (numpy blocks or dask blocks); lazy results equal
+eager ones up to rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import dask
+import numpy as np
+
+from ..errors import DecompositionError
+from ..lazy import compute_arrays
+from .passes import Unfolded, as_rows, map_pass, reduce_pass
+from .treatments import Treatments, combine_sums, place_rows, poisson_scales, sums_pass
+
+__all__ = ["Factorisation", "svd_decomposition", "flip_signs"]
+
+
+@dataclass
+class Factorisation:
+    """What a decomposition algorithm returns (arrays in memory).
+
+    ``factors``: (all channels, k); ``loadings``: (all pixels, k); ``mean``: HyperSpy's layout
+    ((1, channels) for centre="navigation", (pixels, 1) for centre="signal") or None.
+    """
+
+    factors: np.ndarray
+    loadings: np.ndarray
+    explained_variance: np.ndarray | None = None
+    explained_variance_ratio: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    reads: int = 2
+
+
+def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
+    """In place: make each column's largest-magnitude element of ``scaled`` positive.
+
+    Examples
+    --------
+    >>> a, b = np.array([[1.0], [-3.0]]), np.array([[2.0]])
+    >>> flip_signs(a, b); a[:, 0].tolist(), b[0, 0]
+    ([-1.0, 3.0], np.float64(-2.0))
+    """
+    if scaled.size == 0:
+        return
+    finite = np.nan_to_num(scaled)
+    signs = np.sign(finite[np.argmax(np.abs(finite), axis=0), np.arange(scaled.shape[1])])
+    signs[signs == 0] = 1
+    scaled *= signs
+    other *= signs
+
+
+# ----------------------------------------------------------------------------------------------
+# First read, channels x channels
+
+
+def _gram_kernel(block, tr: Treatments, n_cols: int) -> dict:
+    x = as_rows(block, n_cols)
+    fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
+    row_sums = fit_cols.sum(axis=1)
+    fit = tr.fit_rows(fit_cols)
+    out = {"rows": [row_sums], "cols": tr.fit_rows(x).sum(axis=0), "n": fit.shape[0],
+           "negative": int(np.count_nonzero(fit < 0)) if tr.poisson else 0}
+    if tr.poisson:
+        sums = tr.fit_rows(row_sums)
+        y = fit / np.sqrt(np.where(sums == 0, 1.0, sums))[:, None]
+    elif tr.centre == "signal":
+        y = fit - fit.mean(axis=1, keepdims=True)
+    else:
+        y = fit
+    if tr.centre == "navigation":
+        # Centred per block and merged with Chan's formula: no cancellation of a large mean.
+        mean = y.mean(axis=0) if y.shape[0] else np.zeros(y.shape[1])
+        d = y - mean
+        out["mean"], out["gram"] = mean, d.T @ d
+    else:
+        out["gram"] = y.T @ y
+    return out
+
+
+def _combine_gram(*parts: dict) -> dict:
+    out = combine_sums(*parts)
+    counts = np.array([p["n"] for p in parts], dtype=float)
+    n = counts.sum()
+    out["n"] = int(n)
+    if "mean" in parts[0]:
+        means = np.array([p["mean"] for p in parts])
+        mean = (counts[:, None] * means).sum(axis=0) / max(n, 1)
+        delta = means - mean
+        out["mean"] = mean
+        out["gram"] = sum(p["gram"] for p in parts) + (delta.T * counts) @ delta
+    else:
+        out["gram"] = sum(p["gram"] for p in parts)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# First read, pixels x pixels
+
+
+def _rows_kernel(block, tr: Treatments, n_cols: int):
+    """Transformed rows of every pixel of the block (fitted channels) and pass sums."""
+    x = as_rows(block, n_cols)
+    fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
+    sums = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
+            "n": int(tr.fit_rows(fit_cols).shape[0]), "negative": 0}
+    y = tr.rows(block, n_cols) if (tr.poisson or tr.centre == "signal") else fit_cols
+    return y, sums
+
+
+def _pixel_gram(y_parts, tr_parts, u: Unfolded, *, show_progressbar):
+    """All-pixels x all-pixels Gram matrix of the transformed rows, and the pass sums."""
+    offsets = np.cumsum([0] + [p[0].shape[0] if not u.lazy else 0 for p in y_parts])
+    if u.lazy:
+        ys = [p[0] for p in y_parts]
+        pairs = {(i, j): dask.delayed(np.matmul)(ys[i], dask.delayed(np.transpose)(ys[j]))
+                 for i, j in itertools.combinations_with_replacement(range(len(ys)), 2)}
+        sums = dask.delayed(_combine_rows_sums)(*[p[1] for p in y_parts])
+        keys = list(pairs)
+        computed = compute_arrays(*[pairs[k] for k in keys], sums, show_progressbar=show_progressbar)
+        blocks, sums = dict(zip(keys, computed[:-1])), computed[-1]
+        sizes = [blocks[(i, i)].shape[0] for i in range(len(ys))]
+    else:
+        ys = [p[0] for p in y_parts]
+        blocks = {(i, j): ys[i] @ ys[j].T
+                  for i, j in itertools.combinations_with_replacement(range(len(ys)), 2)}
+        sums = _combine_rows_sums(*[p[1] for p in y_parts])
+        sizes = [y.shape[0] for y in ys]
+    del offsets
+    edges = np.cumsum([0] + sizes)
+    gram = np.empty((edges[-1], edges[-1]))
+    for (i, j), g in blocks.items():
+        gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = g
+        gram[edges[j]:edges[j + 1], edges[i]:edges[i + 1]] = g.T
+    return gram, sums
+
+
+def _combine_rows_sums(*parts: dict) -> dict:
+    out = combine_sums(*parts)
+    out["n"] = sum(p["n"] for p in parts)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_k(output_dimension: int | None, available: int) -> int:
+    if output_dimension is None:
+        return available
+    if output_dimension > available:
+        raise DecompositionError(
+            f"output_dimension={output_dimension} but the fitted data have only {available} "
+            "components (min of fitted pixels and channels); ask for at most that many.")
+    return int(output_dimension)
+
+
+def _eig_desc(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w, v = np.linalg.eigh(gram)
+    w, v = w[::-1], v[:, ::-1]
+    return np.clip(w, 0.0, None), v
+
+
+def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | None = None,
+                      pca: bool = False, reproject_navigation: bool = True,
+                      reproject_signal: bool = False,
+                      show_progressbar: bool | None = None) -> Factorisation:
+    """Exact SVD (or PCA: ``pca=True``, centred per channel) of the unfolded data.
+
+    Parameters
+    ----------
+    u
+        The data (numpy or dask) with their navigation dimension.
+    tr
+        Masks, centring and whether to scale for Poisson noise (scales are computed here).
+    output_dimension
+        Components to keep (None: all, ``min(fitted pixels, fitted channels)``).
+    pca
+        Centre per channel and report variances with ``n - 1`` (scikit-learn's PCA).
+    reproject_navigation, reproject_signal
+        Give masked pixels loadings / masked channels factors by least squares (else NaN).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.random((30, 3)) @ rng.random((3, 8))
+    >>> f = svd_decomposition(Unfolded(x, 1), Treatments())
+    >>> np.allclose(f.loadings @ f.factors.T, x), f.reads
+    (True, 2)
+    """
+    if pca:
+        tr = tr.with_(centre="navigation")
+    n_fit, m_fit = tr.n_fit_rows(u), tr.n_fit_cols(u)
+    if m_fit <= n_fit:
+        result = _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
+                              show_progressbar)
+    else:
+        result = _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
+                            show_progressbar)
+    return result
+
+
+def _finish(u: Unfolded, tr: Treatments, factors, loadings, w_kept, w_total, n, pca,
+            reproject_navigation, reproject_signal, scaled_side: str):
+    if scaled_side == "loadings":
+        flip_signs(loadings, factors)
+    else:
+        flip_signs(factors, loadings)
+    if tr.poisson:
+        factors *= tr.col_scale[:, None]
+        loadings *= tr.row_scale.reshape(-1)[:, None]
+    if tr.nav_keep is not None and not reproject_navigation:
+        loadings[~tr.nav_keep.reshape(-1)] = np.nan
+    if tr.sig_keep is not None and not reproject_signal:
+        factors[~tr.sig_keep] = np.nan
+    denominator = max(n - 1, 1) if pca else max(n, 1)
+    total = w_total.sum()
+    mean = None
+    if tr.centre == "navigation":
+        mean = tr.mean[None, :]
+    return factors, loadings, w_kept / denominator, (w_kept / total if total > 0 else np.zeros_like(w_kept)), mean
+
+
+def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
+                 show_progressbar) -> Factorisation:
+    n_cols = u.n_cols
+    stats = reduce_pass(u, lambda b, loc: _gram_kernel(b, loc, n_cols), _combine_gram, local=tr.local,
+                        show_progressbar=show_progressbar, label="Pass 1/2: Gram matrix and sums")
+    n = stats["n"]
+    gram = stats["gram"]
+    if tr.poisson:
+        tr = poisson_scales(u, tr, stats)
+        cols = tr.col_scale if tr.sig_keep is None else tr.col_scale[tr.sig_keep]
+        gram = gram / cols[:, None] / cols[None, :]
+    if tr.centre == "navigation":
+        tr = tr.with_(mean=stats["cols"] / max(n, 1))
+    row_means = place_rows(u, stats["rows"]) / gram.shape[0] if tr.centre == "signal" else None
+    w, v = _eig_desc(gram)
+    k = _check_k(output_dimension, min(n, gram.shape[0]))
+    v_k = np.ascontiguousarray(v[:, :k])
+
+    def project(block, loc):
+        return loc.rows(block, n_cols) @ v_k
+
+    extra = None
+    if reproject_signal and tr.sig_keep is not None:
+        def cross(block, loc, rows):
+            full = loc.rows(block, n_cols, all_channels=True)
+            return loc.fit_rows(rows).T @ loc.fit_rows(full)
+
+        extra = (cross, lambda *parts: sum(parts))
+    out = map_pass(u, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
+                   label="Pass 2/2: loadings")
+    loadings, cross_sum = out if extra else (out, None)
+    loadings = loadings.reshape(-1, k)
+    factors = np.full((n_cols, k), np.nan)
+    keep = slice(None) if tr.sig_keep is None else tr.sig_keep
+    factors[keep] = v_k
+    if cross_sum is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = (cross_sum / np.where(w[:k] > 0, w[:k], np.inf)[:, None]).T
+    factors, loadings, ev, ratio, mean = _finish(u, tr, factors, loadings, w[:k], w, n, pca,
+                                                 reproject_navigation, reproject_signal, "loadings")
+    if row_means is not None:
+        mean = row_means.reshape(-1, 1)
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=2)
+
+
+def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
+               show_progressbar) -> Factorisation:
+    n_cols = u.n_cols
+    reads = 2
+    if tr.poisson:
+        tr = poisson_scales(u, tr, sums_pass(u, tr, show_progressbar=show_progressbar))
+        reads = 3
+    parts = []
+    for where, block in u.blocks():
+        loc = tr.local(where)
+        parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols) if u.lazy
+                     else _rows_kernel(block, loc, n_cols))
+    if u.lazy and tr.poisson is False and show_progressbar:
+        print("Pass 1/2: pixel Gram matrix and sums", flush=True)
+    gram, stats = _pixel_gram(parts, None, u, show_progressbar=show_progressbar)
+    n = stats["n"]
+    keep = np.ones(u.n_rows, bool) if tr.nav_keep is None else tr.nav_keep.reshape(-1)
+    if tr.centre == "navigation":
+        # Centring channels = J G J over the fitted pixels, extended to every pixel.
+        r = gram[:, keep].mean(axis=1)
+        c = r[keep].mean()
+        gram = gram - r[:, None] - r[None, :] + c
+        tr = tr.with_(mean=stats["cols"] / max(n, 1))
+    w, v = _eig_desc(gram[np.ix_(keep, keep)])
+    k = _check_k(output_dimension, min(n, tr.n_fit_cols(u)))
+    w_k, u_k = w[:k], v[:, :k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(w_k > w[0] * 1e-14, w_k, np.inf)
+        loadings = gram[:, keep] @ u_k / safe  # fitted pixels: u_k; others: least squares
+    loadings_nav = loadings.reshape(u.nav_shape + (k,))
+
+    def factors_kernel(block, loc, lo):
+        full = loc.rows(block, n_cols, all_channels=True)
+        return loc.fit_rows(full).T @ loc.fit_rows(lo)
+
+    pieces = u.blocks()
+    if u.lazy:
+        f_parts = [dask.delayed(factors_kernel)(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
+                   for wh, b in pieces]
+        from .passes import tree_combine
+
+        (factors,) = compute_arrays(tree_combine(f_parts, lambda *p: sum(p)),
+                                    show_progressbar=show_progressbar)
+    else:
+        factors = sum(factors_kernel(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
+                      for wh, b in pieces)
+    factors = np.array(factors, dtype=float)
+    factors, loadings, ev, ratio, mean = _finish(u, tr, factors, loadings, w_k, w, n, pca,
+                                                 reproject_navigation, reproject_signal, "factors")
+    if tr.centre == "signal":
+        mean = (place_rows(u, stats["rows"]) / tr.n_fit_cols(u)).reshape(-1, 1)
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads)
