@@ -95,6 +95,8 @@ def _share(block: np.ndarray, rows_axis: int, cols_axis: int, out_axis: int, sam
     """This block's contribution to the profile: the weighted sum of its pixels per sample."""
     plane_first = np.moveaxis(block, (rows_axis, cols_axis), (0, 1))
     rest = plane_first.shape[2:]
+    if not len(r):  # no sample falls on this plane: the constant 0 everywhere
+        return np.moveaxis(np.zeros((n,) + rest, work_dtype), 0, out_axis)
     picked = plane_first[r, c].reshape(len(r), -1).astype(work_dtype, copy=False)
     matrix = sp.csr_matrix((w, (sample, np.arange(len(r)))), shape=(n, len(r)))
     share = np.asarray(matrix @ picked, dtype=work_dtype).reshape((n,) + rest)
