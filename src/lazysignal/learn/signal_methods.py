@@ -168,6 +168,8 @@ class DecompositionMixin:
             "original_shape": tuple(self.data.shape),
             "unmixing_matrix": None, "bss_algorithm": None,
         })
+        if result.mean_row_scale is not None:
+            lr.mean_row_scale = result.mean_row_scale  # not HyperSpy's: lets the model add the mean
         if nav_keep is not None:
             lr.navigation_mask = ~nav_keep
         if sig_keep is not None:
@@ -197,9 +199,6 @@ class DecompositionMixin:
         if poisson and centre is not None:
             raise DecompositionError(f"normalize_poissonian_noise=True cannot be combined with centre={centre!r}; "
                                      "use one or the other.")
-        if poisson and algorithm == "PCA":
-            raise DecompositionError("'PCA' centres the data, which Poisson scaling does not allow; use "
-                                     "algorithm='SVD' with normalize_poissonian_noise=True.")
         if num_chunks is not None and takes_centre:
             raise DecompositionError(f"num_chunks applies to the online algorithms (NMF, ORPCA, ORNMF); "
                                      f"{algorithm!r} reads every block once per pass. Leave num_chunks=None.")
@@ -267,7 +266,9 @@ class DecompositionMixin:
         mean = None if lr.mean is None else np.asarray(lr.mean, dtype=float)
         u = self._decomposition_unfolded()
         if mean is not None and mean.size == u.n_cols:
-            loadings = np.hstack([loadings, np.ones((loadings.shape[0], 1))])
+            scale = lr.mean_row_scale
+            column = np.ones(loadings.shape[0]) if scale is None else np.asarray(scale, dtype=float)
+            loadings = np.hstack([loadings, column.reshape(-1, 1)])
             factors = np.hstack([factors, mean.reshape(-1, 1)])
         elif mean is not None:
             loadings = np.hstack([loadings, mean.reshape(-1, 1)])

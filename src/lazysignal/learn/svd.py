@@ -53,6 +53,8 @@ class Factorisation:
     explained_variance_ratio: np.ndarray | None = None
     mean: np.ndarray | None = None
     reads: int = 2
+    #: Poisson scaling with per-channel centring: the mean of pixel i is ``mean * mean_row_scale[i]``.
+    mean_row_scale: np.ndarray | None = None
 
 
 def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
@@ -81,18 +83,19 @@ def _gram_kernel(block, tr: Treatments, n_cols: int) -> dict:
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     row_sums = fit_cols.sum(axis=1)
-    fit = tr.fit_rows(fit_cols)
-    out = {"rows": [row_sums], "cols": tr.fit_rows(x).sum(axis=0), "n": fit.shape[0],
-           "negative": int(np.count_nonzero(fit < 0)) if tr.poisson else 0}
+    fit_rows = tr.fit_rows(x)
+    out = {"rows": [row_sums], "cols": fit_rows.sum(axis=0), "n": fit_rows.shape[0],
+           "negative": int(np.count_nonzero(tr.fit_rows(fit_cols) < 0)) if tr.poisson else 0}
     if tr.poisson:
+        # Rows are scaled here; the channel scales are known after the read (applied to the Gram).
         sums = tr.fit_rows(row_sums)
-        y = fit / np.sqrt(np.where(sums == 0, 1.0, sums))[:, None]
-    elif tr.centre == "signal":
-        y = fit - fit.mean(axis=1, keepdims=True)
-    else:
-        y = fit
+        fit_rows = fit_rows / np.sqrt(np.where(sums == 0, 1.0, sums))[:, None]
+    y = fit_rows if tr.sig_keep is None else fit_rows[:, tr.sig_keep]
+    if tr.centre == "signal":
+        y = y - y.mean(axis=1, keepdims=True)
     if tr.centre == "navigation":
         # Centred per block and merged with Chan's formula: no cancellation of a large mean.
+        out["ycols"] = fit_rows.sum(axis=0)
         mean = y.mean(axis=0) if y.shape[0] else np.zeros(y.shape[1])
         d = y - mean
         out["mean"], out["gram"] = mean, d.T @ d
@@ -111,6 +114,7 @@ def _combine_gram(*parts: dict) -> dict:
         mean = (counts[:, None] * means).sum(axis=0) / max(n, 1)
         delta = means - mean
         out["mean"] = mean
+        out["ycols"] = np.sum([p["ycols"] for p in parts], axis=0)
         out["gram"] = sum(p["gram"] for p in parts) + (delta.T * counts) @ delta
     else:
         out["gram"] = sum(p["gram"] for p in parts)
@@ -127,7 +131,9 @@ def _rows_kernel(block, tr: Treatments, n_cols: int):
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     sums = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
             "n": int(tr.fit_rows(fit_cols).shape[0]), "negative": 0}
-    y = tr.rows(block, n_cols) if (tr.poisson or tr.centre == "signal") else fit_cols
+    y = tr.rows(block, n_cols)  # scaled and centred per pixel; per-channel centring is J G J
+    if tr.centre == "navigation":
+        sums["ycols"] = tr.fit_rows(tr.rows(block, n_cols, all_channels=True)).sum(axis=0)
     return y, sums
 
 
@@ -161,6 +167,8 @@ def _pixel_gram(y_parts, tr_parts, u: Unfolded, *, show_progressbar):
 def _combine_rows_sums(*parts: dict) -> dict:
     out = combine_sums(*parts)
     out["n"] = sum(p["n"] for p in parts)
+    if "ycols" in parts[0]:
+        out["ycols"] = np.sum([p["ycols"] for p in parts], axis=0)
     return out
 
 
@@ -239,7 +247,8 @@ def _finish(u: Unfolded, tr: Treatments, factors, loadings, w_kept, w_total, n, 
     total = w_total.sum()
     mean = None
     if tr.centre == "navigation":
-        mean = tr.mean[None, :]
+        # In data units; with Poisson scaling each pixel's mean is this times its row scale.
+        mean = (tr.mean * tr.col_scale if tr.poisson else tr.mean)[None, :]
     return factors, loadings, w_kept / denominator, (w_kept / total if total > 0 else np.zeros_like(w_kept)), mean
 
 
@@ -255,7 +264,8 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
         cols = tr.col_scale if tr.sig_keep is None else tr.col_scale[tr.sig_keep]
         gram = gram / cols[:, None] / cols[None, :]
     if tr.centre == "navigation":
-        tr = tr.with_(mean=stats["cols"] / max(n, 1))
+        mean = stats["ycols"] / max(n, 1)
+        tr = tr.with_(mean=mean / tr.col_scale if tr.poisson else mean)
     row_means = place_rows(u, stats["rows"]) / gram.shape[0] if tr.centre == "signal" else None
     w, v = _eig_desc(gram)
     k = _check_k(output_dimension, min(n, gram.shape[0]))
@@ -285,7 +295,7 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
                                                  reproject_navigation, reproject_signal, "loadings")
     if row_means is not None:
         mean = row_means.reshape(-1, 1)
-    return Factorisation(factors, loadings, ev, ratio, mean, reads=2)
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=2, mean_row_scale=_row_scale(tr))
 
 
 def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
@@ -310,7 +320,7 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
         r = gram[:, keep].mean(axis=1)
         c = r[keep].mean()
         gram = gram - r[:, None] - r[None, :] + c
-        tr = tr.with_(mean=stats["cols"] / max(n, 1))
+        tr = tr.with_(mean=stats["ycols"] / max(n, 1))
     w, v = _eig_desc(gram[np.ix_(keep, keep)])
     k = _check_k(output_dimension, min(n, tr.n_fit_cols(u)))
     w_k, u_k = w[:k], v[:, :k]
@@ -339,4 +349,10 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
                                                  reproject_navigation, reproject_signal, "factors")
     if tr.centre == "signal":
         mean = (place_rows(u, stats["rows"]) / tr.n_fit_cols(u)).reshape(-1, 1)
-    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads)
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr))
+
+
+def _row_scale(tr: Treatments) -> np.ndarray | None:
+    if tr.poisson and tr.centre == "navigation":
+        return tr.row_scale.reshape(-1).copy()
+    return None

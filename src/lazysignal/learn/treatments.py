@@ -65,10 +65,10 @@ class Treatments:
         y = x if all_channels else fit
         if self.poisson:
             cols = self.col_scale if all_channels or self.sig_keep is None else self.col_scale[self.sig_keep]
-            return y / self.row_scale[:, None] / cols[None, :]
+            y = y / self.row_scale[:, None] / cols[None, :]
         if self.centre == "signal":
             return y - fit.mean(axis=1, keepdims=True)
-        if self.centre == "navigation":
+        if self.centre == "navigation" and self.mean is not None:
             mean = self.mean if all_channels or self.sig_keep is None else self.mean[self.sig_keep]
             return y - mean[None, :]
         return y
