@@ -312,6 +312,10 @@ class BaseROI:
         elif navigation_signal is not None:
             if not any(s is navigation_signal for s, _, _ in self.signal_map):
                 self.add_widget(navigation_signal, axes=kwargs.get("axes"), color=color, snap=snap)
+        # A recalibrated axis moves what the ROI selects: recompute then too (as HyperSpy does).
+        axes_changed = signal.axes_manager.events.any_axis_changed
+        if self.update not in axes_changed.connected:
+            axes_changed.connect(self.update, kwargs=[])
         if out is not None:
             kwargs["out"] = out
         return interactive(self.__call__, self._changed, None, signal=signal, **kwargs)

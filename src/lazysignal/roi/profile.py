@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.ndimage as ndi
-import scipy.sparse as sp
 
 from ..array_ops import is_lazy
 
@@ -93,6 +91,8 @@ def _weights(coords: np.ndarray, shape: tuple[int, int],
 def _share(block: np.ndarray, rows_axis: int, cols_axis: int, out_axis: int, sample: np.ndarray,
            r: np.ndarray, c: np.ndarray, w: np.ndarray, n: int, work_dtype: Any) -> np.ndarray:
     """This block's contribution to the profile: the weighted sum of its pixels per sample."""
+    import scipy.sparse as sp  # here, not at module level: keeps `import lazysignal` fast
+
     plane_first = np.moveaxis(block, (rows_axis, cols_axis), (0, 1))
     rest = plane_first.shape[2:]
     if not len(r):  # no sample falls on this plane: the constant 0 everywhere
@@ -106,6 +106,8 @@ def _share(block: np.ndarray, rows_axis: int, cols_axis: int, out_axis: int, sam
 def _scipy_profile(block: np.ndarray, coords: np.ndarray, rows_axis: int, cols_axis: int,
                    out_axis: int, order: int, out_dtype: Any) -> np.ndarray:
     """Any spline order: scipy on every plane (the plane's axes must be whole in ``block``)."""
+    import scipy.ndimage as ndi  # here, not at module level: keeps `import lazysignal` fast
+
     plane_first = np.moveaxis(block, (rows_axis, cols_axis), (0, 1))
     rest = plane_first.shape[2:]
     flat = plane_first.reshape(plane_first.shape[:2] + (-1,))
