@@ -83,6 +83,12 @@ class EDSSpectrum(Signal1D):
         if not md.has_item(f"Acquisition_instrument.{micro}") and md.has_item(f"Acquisition_instrument.{other}"):
             md.set_item(f"Acquisition_instrument.{micro}", md.get_item(f"Acquisition_instrument.{other}"))
             del md.Acquisition_instrument[other]
+        # eXSpy 0.3.2's TEM set_microscope_parameters stores "beam_energy " (trailing space), so
+        # its files carry that key; it is the beam energy (eXSpy reads it back as such).
+        node = md.get_item(f"Acquisition_instrument.{micro}", None)
+        if node is not None and "beam_energy " in node.keys() and "beam_energy" not in node.keys():
+            node.beam_energy = node["beam_energy "]
+            del node["beam_energy "]
         for path, value in DETECTOR_DEFAULTS.items():
             if not md.has_item(f"Acquisition_instrument.{micro}.{path}"):
                 md.set_item(f"Acquisition_instrument.{micro}.{path}", value)
