@@ -89,7 +89,7 @@ def _gram_kernel(block, tr: Treatments, n_cols: int) -> dict:
     if tr.poisson:
         # Rows are scaled here; the channel scales are known after the read (applied to the Gram).
         sums = tr.fit_rows(row_sums)
-        fit_rows = fit_rows / np.sqrt(np.where(sums == 0, 1.0, sums))[:, None]
+        fit_rows = fit_rows / np.sqrt(np.where(sums <= 0, 1.0, sums))[:, None]
     y = fit_rows if tr.sig_keep is None else fit_rows[:, tr.sig_keep]
     if tr.centre == "signal":
         y = y - y.mean(axis=1, keepdims=True)

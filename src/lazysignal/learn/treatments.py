@@ -138,8 +138,8 @@ def poisson_scales(u: Unfolded, tr: Treatments, sums: dict) -> Treatments:
             "or remove the offset first (e.g. s - s.min()), or mask the negative region.")
     row = place_rows(u, sums["rows"])
     col = np.asarray(sums["cols"], dtype=float)
-    row = np.sqrt(np.where(row == 0, 1.0, row))
-    col = np.sqrt(np.where(col == 0, 1.0, col))
+    row = np.sqrt(np.where(row <= 0, 1.0, row))
+    col = np.sqrt(np.where(col <= 0, 1.0, col))
     return tr.with_(row_scale=row, col_scale=col)
 
 
