@@ -32,6 +32,8 @@ __all__ = [
     "ProxyLoadError",
     "ProxyOperationError",
     "DecompositionError",
+    "MissingFileError",
+    "SaveInProgressError",
 ]
 
 
@@ -137,3 +139,11 @@ class ProxyOperationError(LazySignalError, TypeError, ValueError):
 class DecompositionError(LazySignalError, ValueError):
     """A decomposition cannot run as asked (bad mask, negative data with Poisson scaling, too many
     components), or a method needs a decomposition that has not been done."""
+
+
+class MissingFileError(FileFormatError, FileNotFoundError):
+    """A file that a data set needs (a ripple ``.raw``, a zarr chunk file) is not there."""
+
+
+class SaveInProgressError(LazySignalError, FileExistsError):
+    """Another process is saving to the same path right now (``resume=True`` waits for none)."""
