@@ -9,6 +9,7 @@ import numpy as np
 
 from .array_ops import align_for_broadcast, is_lazy
 from .errors import ShapeMismatchError
+from .expressions import note_binary
 
 __all__ = ["ArithmeticMixin"]
 
@@ -81,7 +82,7 @@ class ArithmeticMixin:
                 f"Cannot apply {opname} between {self!r} (data shape {self.data.shape}) and an "
                 f"operand of shape {np.shape(theirs)}: {exc}"
             ) from exc
-        return self._new_like(data, axes)
+        return self._new_like(note_binary(opname, mine, theirs, data), axes)
 
     def _inplace_op(self, other: Any, op, opname: str):
         if _defers_to_other(other):

@@ -15,6 +15,7 @@ import dask.array as da
 import numpy as np
 import scipy.integrate
 
+from .expressions import fast_reduce
 from .io.backends.chunked_file import file_array
 
 __all__ = [
@@ -60,6 +61,11 @@ def reduce(name: str, data, axes: tuple[int, ...], *, dtype=None):
     """
     if name not in REDUCTIONS:
         raise ValueError(f"Unknown reduction {name!r}; known: {', '.join(REDUCTIONS)}.")
+    if dtype is None and is_lazy(data):
+        # A product with a constant, a window, or a file read: fused (lazysignal.expressions).
+        fused = fast_reduce(name, data, axes)
+        if fused is not None:
+            return fused
     if name in ("sum", "nansum") and dtype is None and is_lazy(data):
         narrow = _narrow_sum(data, axes)
         if narrow is not None:

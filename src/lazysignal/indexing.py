@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AxisError, LazyAssignmentError
+from .expressions import note_index
 
 __all__ = ["IndexingMixin", "SpecialSlicer"]
 
@@ -64,7 +65,7 @@ class SpecialSlicer:
 
     def __getitem__(self, key: Any):
         index, axes = self._numpy_key(key)
-        data = self.signal.data[index]
+        data = note_index(self.signal.data, index, self.signal.data[index])
         return self.signal._new_like(data, axes)
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -23,6 +23,7 @@ from dask.diagnostics import ProgressBar
 
 from .array_ops import is_lazy
 from .chunks import plan_chunks
+from .io.backends.block_source import scratch
 from .preferences import preferences
 
 __all__ = ["compute", "compute_arrays", "progress_context", "CountProgress", "default_chunks", "distributed_client",
@@ -104,13 +105,27 @@ class _DistributedProgressGet:
         return self.client.gather(futures)
 
 
-def _scheduler_kwargs(num_workers: int | None) -> dict[str, Any]:
+def _scheduler_kwargs(num_workers: int | None, collections=()) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if preferences.scheduler not in (None, "distributed"):
         kwargs["scheduler"] = preferences.scheduler
     workers = num_workers or preferences.num_workers
     if workers:
         kwargs["num_workers"] = int(workers)
+    if "distributed" not in sys.modules:
+        # No distributed.Client can exist yet. Left to choose, dask's compute runs
+        # ``from distributed import get_client`` to look for one, importing all of
+        # distributed (0.3-0.6 s, the largest cost of a first compute in a new process),
+        # and a scheduler named by a string does the same. Hand dask the function it
+        # would pick instead: the same scheduler, without the import.
+        named = kwargs.get("scheduler", dask.config.get("scheduler", None))
+        if named is None and collections:
+            chosen = {type(c).__dask_scheduler__ for c in collections}
+            kwargs["scheduler"] = next(iter(chosen)) if len(chosen) == 1 else None
+        elif isinstance(named, str) and named.lower() in dask.base.named_schedulers:
+            kwargs["scheduler"] = dask.base.named_schedulers[named.lower()]
+        if kwargs.get("scheduler", 0) is None:
+            del kwargs["scheduler"]
     return kwargs
 
 
@@ -143,8 +158,11 @@ def compute_arrays(*collections, show_progressbar: bool | None = None,
             print(file=sys.stdout, flush=True)
         computed = client.gather(futures)
     else:
-        with progress_context(show_progressbar):
-            computed = dask.compute(*todo, **_scheduler_kwargs(num_workers))
+        try:
+            with progress_context(show_progressbar):
+                computed = dask.compute(*todo, **_scheduler_kwargs(num_workers, todo))
+        finally:
+            scratch.clear()  # block buffers are kept while blocks flow, not after
     for i, value in zip(lazy, computed):
         results[i] = value
     return tuple(results)

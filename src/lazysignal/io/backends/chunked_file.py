@@ -33,6 +33,7 @@ from dask.array.core import normalize_chunks
 from dask.utils import parse_bytes
 
 from ...errors import ChunksError, FileFormatError, TruncatedFileError
+from .block_source import attach
 
 __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
 
@@ -154,37 +155,48 @@ class FileLayout:
 
     # -- reading one block ---------------------------------------------------------
 
-    def read_block(self, starts: tuple[int, ...], stops: tuple[int, ...], *, mmap: bool) -> np.ndarray:
+    def read_block(self, starts: tuple[int, ...], stops: tuple[int, ...], *, mmap: bool,
+                   out: np.ndarray | None = None) -> np.ndarray:
         """``array[starts:stops]`` (per axis): a new C-contiguous array, or with ``mmap`` a
         read-only view of a map of just that region (no copy; the map lives as long as the
-        view, so resident memory is bounded by the blocks alive at once)."""
+        view, so resident memory is bounded by the blocks alive at once). With ``out`` (a
+        C-contiguous array of the region's shape and dtype) the bytes are read into it."""
         lengths = tuple(b - a for a, b in zip(starts, stops))
         if 0 in lengths:
-            return np.empty(lengths, dtype=self.dtype)
+            return np.empty(lengths, dtype=self.dtype) if out is None else out
         strides = self.byte_strides
         base = self.first_byte + sum(a * s for a, s in zip(starts, strides))
-        if mmap:
+        if mmap and out is None:
             end = base + _span(lengths, strides, self.dtype.itemsize)
             view = _map_view(self.path, self.dtype, lengths, base, end, strides)
             if view is not None:
                 return view
             # Past the end of a truncated file (pad=True): a map cannot cover that part.
-        out = np.empty(lengths, dtype=self.dtype)
+        if out is None:
+            out = np.empty(lengths, dtype=self.dtype)
         level, direct = _plan(lengths, self.shape, strides, self.dtype.itemsize)
-        span = _span(lengths[level:], strides[level:], self.dtype.itemsize)
+        inner = lengths[level:]
+        span = _span(inner, strides[level:], self.dtype.itemsize)
+        # File positions of every read at once (a Python loop per read costs more than it).
+        offsets = np.zeros(1, np.int64)
+        for n, stride in zip(lengths[:level], strides[:level]):
+            offsets = (offsets[:, None] + np.arange(n, dtype=np.int64) * stride).reshape(-1)
+        positions = (offsets + base).tolist()
+        rows = out.reshape((len(positions), -1))
         reader = _PreadReader(self)
         try:
-            for outer in product(*(range(n) for n in lengths[:level])):
-                pos = base + sum(i * s for i, s in zip(outer, strides))
-                target = out[outer + (Ellipsis,)]
-                if direct:
-                    reader.read_into(target.reshape(-1).view(np.uint8), pos)
-                else:
-                    scratch = np.empty(span, dtype=np.uint8)
-                    reader.read_into(scratch, pos)
-                    target[...] = np.ndarray(
-                        lengths[level:], dtype=self.dtype, buffer=scratch, strides=strides[level:]
-                    )
+            if direct:
+                reader.read_rows(rows.view(np.uint8), positions)
+            else:
+                # Several reads into one scratch buffer, then one strided copy out of it.
+                per = max(1, _MAX_SCRATCH // span)
+                scratch = np.empty((min(per, len(positions)), span), dtype=np.uint8)
+                for first in range(0, len(positions), per):
+                    part = positions[first:first + per]
+                    reader.read_rows(scratch[:len(part)], part)
+                    rows[first:first + len(part)].reshape((len(part),) + inner)[...] = np.ndarray(
+                        (len(part),) + inner, dtype=self.dtype, buffer=scratch,
+                        strides=(span,) + strides[level:])
         finally:
             reader.close()
         return out
@@ -287,6 +299,14 @@ class _PreadReader:
                 )
             buf[done:] = 0
 
+    def read_rows(self, rows: np.ndarray, positions: list[int]) -> None:
+        """Row ``i`` of the C-contiguous uint8 ``rows`` from byte ``positions[i]``."""
+        fd, size = self.fd, rows.shape[1]
+        flat = rows.reshape(-1).data
+        for i, pos in enumerate(positions):
+            if os.preadv(fd, [flat[i * size:(i + 1) * size]], pos) != size:
+                self.read_into(rows[i], pos)  # a short read: finish it (or pad / raise)
+
     def close(self) -> None:
         os.close(self.fd)
 
@@ -340,6 +360,19 @@ class _BlockReader:
         starts = tuple(b[i] for b, i in zip(self.bounds, block_id))
         stops = tuple(b[i + 1] for b, i in zip(self.bounds, block_id))
         return self.layout.read_block(starts, stops, mmap=self.mmap)
+
+    #: ``read_into`` reads any sub-region of a block (see ``block_source``).
+    reads_regions = True
+
+    def read_into(self, block_id: tuple[int, ...], out: np.ndarray,
+                  region: tuple[slice, ...] | None = None) -> np.ndarray:
+        """Block ``block_id`` (or its ``region``, slices local to the block) read into ``out``."""
+        starts = [b[i] for b, i in zip(self.bounds, block_id)]
+        stops = [b[i + 1] for b, i in zip(self.bounds, block_id)]
+        if region is not None:
+            starts, stops = ([a + r.start for a, r in zip(starts, region)],
+                             [a + r.stop for a, r in zip(starts, region)])
+        return self.layout.read_block(tuple(starts), tuple(stops), mmap=False, out=out)
 
     def __reduce__(self):
         chunks = tuple(tuple(np.diff(b).tolist()) for b in self.bounds)
@@ -480,13 +513,13 @@ def file_array(
     norm = normalize_file_chunks(chunks, layout.shape, layout.dtype, layout.frame_ndim, layout.path)
     reader = _BlockReader(layout, norm, mmap=not distributed)
     name = "read-" + ("pread" if distributed else "memmap") + "-" + _token(layout, norm, distributed)
-    return da.map_blocks(
+    return attach(da.map_blocks(
         reader,
         chunks=norm,
         dtype=layout.dtype,
         meta=np.empty((0,) * len(layout.shape), dtype=layout.dtype),
         name=name,
-    )
+    ), reader)
 
 
 def _token(layout: FileLayout, chunks, distributed: bool) -> str:
