@@ -2,11 +2,12 @@
 
 :func:`line_intensities` sums every window of a :class:`~lazysignal.xray.windows.WindowPlan`
 and combines them into one ``(navigation..., n_lines)`` array. For a dask array it returns a
-:class:`SharedLineSums`, whose lazy ``array`` has one task per navigation block: the task
-reads only the signal chunks of its block that hold a window (one at a time, so memory stays
-at about one chunk per thread), sums all windows at once and keeps the result. Every line
-map of one call is a slice of that array, so computing several maps together, or one after
-another, reads each needed chunk once; chunks holding no window are never read. Arrays only:
+:class:`SharedLineSums`, whose lazy ``array`` reads only the signal chunks that hold a window
+(chunks holding none are never read): each needed chunk is summed over all windows as soon
+as it is read, the partial sums of a navigation block are added and combined into all line
+intensities at once, and each block's result is kept (``result()``, ``complete``). Every
+line map of one call is a slice of that array, so computing them together reads each needed
+chunk once; the signal layer hands the kept result to the maps not yet computed. Arrays only:
 nothing here sees a signal.
 """
 
@@ -18,7 +19,6 @@ import threading
 import uuid
 from collections.abc import Sequence
 
-import dask
 import dask.array as da
 import numpy as np
 
@@ -87,7 +87,8 @@ class SharedLineSums:
     Attributes
     ----------
     array
-        Lazy ``(navigation..., n_lines)`` intensities, one chunk per navigation block.
+        Lazy ``(navigation..., n_lines)`` intensities, one chunk per navigation block; each
+        computed block is also kept here, so once all are, ``result()`` needs no reading.
     needed_chunks
         The signal-chunk indices that hold a window (the only ones read).
 
@@ -109,13 +110,21 @@ class SharedLineSums:
         self.needed_chunks = _needed_chunks(self.bounds, plan)
         self._cache: dict[tuple[int, ...], np.ndarray] = {}
         self._lock = threading.Lock()
-        self._block_locks: dict[tuple[int, ...], threading.Lock] = {}
         nav_chunks = source.chunks[:-1]
-        name = f"xray-lines-{uuid.uuid4().hex}"
-        graph = {(name, *b, 0): (functools.partial(self._block, b),)
-                 for b in itertools.product(*(range(len(c)) for c in nav_chunks))}
-        self.array = da.Array(graph, name, chunks=nav_chunks + ((plan.n_lines,),),
-                              meta=np.empty((0,) * source.ndim, dtype=self.dtype))
+        accumulate = np.promote_types(self.dtype, np.float64)
+        sums_chunks = nav_chunks + ((len(plan.ranges),),)
+        token = uuid.uuid4().hex
+        # One partial-sum task per (navigation block, needed signal chunk): dask fuses it with
+        # the chunk's read, so a chunk is summed as soon as it is read and then freed.
+        partials = [source.blocks[..., j].map_blocks(
+            window_sums, plan.ranges, int(self.bounds[j]), chunks=sums_chunks, dtype=accumulate,
+            name=f"xray-window-sums-{j}-{token}") for j in self.needed_chunks]
+        if partials:
+            sums = functools.reduce(lambda a, b: a + b, partials)
+        else:
+            sums = da.zeros(source.shape[:-1] + (len(plan.ranges),), chunks=sums_chunks, dtype=accumulate)
+        self.array = sums.map_blocks(self._finish, chunks=nav_chunks + ((plan.n_lines,),), dtype=self.dtype,
+                                     name=f"xray-lines-{token}")
 
     @property
     def complete(self) -> bool:
@@ -132,29 +141,16 @@ class SharedLineSums:
             out[where] = self._cache[b]
         return out
 
-    def _block(self, nav_index: tuple[int, ...]) -> np.ndarray:
+    def _finish(self, sums: np.ndarray, block_id: tuple[int, ...] = ()) -> np.ndarray:
+        lines = combine_windows(sums, self.plan, self.dtype)
         with self._lock:
-            lock = self._block_locks.setdefault(nav_index, threading.Lock())
-        with lock:
-            if nav_index in self._cache:
-                return self._cache[nav_index]
-            block_shape = tuple(c[i] for c, i in zip(self.source.chunks[:-1], nav_index))
-            sums = np.zeros(block_shape + (len(self.plan.ranges),),
-                            dtype=np.promote_types(self.dtype, np.float64))
-            for j in self.needed_chunks:
-                # One chunk at a time, in this thread: the outer scheduler already runs one
-                # navigation block per worker, and a chunk is freed before the next is read.
-                (chunk,) = dask.compute(self.source.blocks[nav_index + (j,)], scheduler="sync")
-                window_sums(np.asarray(chunk), self.plan.ranges, int(self.bounds[j]), out=sums)
-                del chunk
-            lines = combine_windows(sums, self.plan, self.dtype)
-            self._cache[nav_index] = lines
-            return lines
+            self._cache[tuple(block_id[:-1])] = lines
+        return lines
 
     def __getstate__(self):
         # Sent to another process (dask.distributed): the cache and locks stay here.
         state = dict(self.__dict__)
-        state["_cache"], state["_block_locks"] = {}, {}
+        state["_cache"] = {}
         del state["_lock"]
         return state
 
