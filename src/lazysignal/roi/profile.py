@@ -9,7 +9,7 @@ are interpolated with spline ``order`` in ``mode="constant"`` (0 outside the pla
 For ``order`` 0 (nearest pixel) and 1 (bilinear, float data) the profile is a weighted sum
 of a few pixels per point. A lazy array is then read only where the line passes: one task
 per block it crosses (for each block of the other axes) computes that block's share as a
-sparse matrix product, and the shares are added. Higher orders need the spline filter of
+weighted sum per point, and the shares are added. Higher orders need the spline filter of
 the whole plane, so the two line axes are made whole and each plane goes through scipy.
 
 Examples
@@ -85,22 +85,26 @@ def _weights(coords: np.ndarray, shape: tuple[int, int],
     c = np.concatenate([p[1] for p in parts])
     w = np.concatenate([p[2] for p in parts])
     keep = (w != 0) & (r < shape[0]) & (c < shape[1])
-    return s[keep], r[keep], c[keep], w[keep] / width
+    by_sample = np.argsort(s[keep], kind="stable")  # _share adds each sample's terms as one run
+    return s[keep][by_sample], r[keep][by_sample], c[keep][by_sample], w[keep][by_sample] / width
 
 
 def _share(block: np.ndarray, rows_axis: int, cols_axis: int, out_axis: int, sample: np.ndarray,
            r: np.ndarray, c: np.ndarray, w: np.ndarray, n: int, work_dtype: Any) -> np.ndarray:
-    """This block's contribution to the profile: the weighted sum of its pixels per sample."""
-    import scipy.sparse as sp  # here, not at module level: keeps `import lazysignal` fast
+    """This block's contribution to the profile: the weighted sum of its pixels per sample.
 
+    ``sample`` must be sorted (terms of one sample adjacent), as :func:`_weights` returns them.
+    """
     plane_first = np.moveaxis(block, (rows_axis, cols_axis), (0, 1))
     rest = plane_first.shape[2:]
     if not len(r):  # no sample falls on this plane: the constant 0 everywhere
         return np.moveaxis(np.zeros((n,) + rest, work_dtype), 0, out_axis)
-    picked = plane_first[r, c].reshape(len(r), -1).astype(work_dtype, copy=False)
-    matrix = sp.csr_matrix((w, (sample, np.arange(len(r)))), shape=(n, len(r)))
-    share = np.asarray(matrix @ picked, dtype=work_dtype).reshape((n,) + rest)
-    return np.moveaxis(share, 0, out_axis)
+    weighted = plane_first[r, c].reshape(len(r), -1).astype(work_dtype) * w[:, np.newaxis]
+    # Entries come sorted by sample: add each sample's run of terms in one reduceat.
+    starts = np.flatnonzero(np.r_[True, sample[1:] != sample[:-1]])
+    share = np.zeros((n, weighted.shape[1]), work_dtype)
+    share[sample[starts]] = np.add.reduceat(weighted, starts, axis=0)
+    return np.moveaxis(share.reshape((n,) + rest), 0, out_axis)
 
 
 def _scipy_profile(block: np.ndarray, coords: np.ndarray, rows_axis: int, cols_axis: int,
