@@ -19,6 +19,11 @@ def make_rank3(nav=(12, 10), channels=48, noise=0.01, seed=0):
     return np.clip(data, 0, None), clean
 
 
+@pytest.fixture(scope="session")
+def tolerance():
+    return TOLERANCE
+
+
 @pytest.fixture(scope="module")
 def rank3():
     return make_rank3()

@@ -24,7 +24,7 @@ def nmf_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int,
                       n_epochs: int = 1, beta_loss: str | float = "frobenius", alpha_W: float = 0.0,
                       alpha_H: float | str = "same", l1_ratio: float = 0.0, forget_factor: float = 0.7,
                       random_state: int | None = None, max_iter: int = 200,
-                      batch_iter: int = 10) -> Factorisation:
+                      batch_iter: int = 30) -> Factorisation:
     """Non-negative factors and loadings, learnt block by block.
 
     Examples

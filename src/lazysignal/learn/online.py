@@ -104,3 +104,29 @@ def noise_scale(rows: np.ndarray, k: int) -> float:
     mad = np.median(np.abs(residual - np.median(residual)))
     scale = 1.4826 * mad
     return float(scale) if scale > 0 else float(np.abs(rows).mean() or 1.0)
+
+
+def robust_start(rows: np.ndarray, k: int, lam: float, iterations: int = 10):
+    """A rank-k start on the first batch with its sparse outliers removed.
+
+    Outliers are first judged against each channel's median and spread (MAD, both robust to
+    them), then by
+    alternating a rank-k SVD and a soft threshold; the noise level is the MAD of the
+    cleaned residual. Returns ``(vt_k, s_k, threshold)``: basis (k x channels), singular
+    values, and ``lam`` times the noise level.
+    """
+    dev = rows - np.median(rows, axis=0)
+    coarse = lam * 1.4826 * np.median(np.abs(dev), axis=0)  # per channel: signal + noise spread
+    e = np.sign(dev) * np.maximum(np.abs(dev) - coarse, 0.0)
+    threshold = float(np.median(coarse))
+    for i in range(iterations):
+        _, s, vt = np.linalg.svd(rows - e, full_matrices=False)
+        res = rows - ((rows - e) @ vt[:k].T) @ vt[:k]
+        if i == 0 or i == iterations // 2:
+            noise = 1.4826 * float(np.median(np.abs(res - np.median(res))))
+            threshold = lam * noise if noise > 0 else threshold
+        e = np.sign(res) * np.maximum(np.abs(res) - threshold, 0.0)
+    # A floor (0.1 % of the RMS) for noise-free data: a zero threshold would make every
+    # residual an outlier and the sparse part swallow the data.
+    floor = 1e-3 * float(np.sqrt(np.mean(rows ** 2)))
+    return vt[:k], s[:k], max(threshold, floor)

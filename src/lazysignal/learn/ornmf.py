@@ -33,8 +33,8 @@ class OnlineRobustNMF:
     True
     """
 
-    def __init__(self, rank: int, *, lambda_: float = 3.0, inner_iter: int = 50, bcd_sweeps: int = 3,
-                 batch_iter: int = 10, random_state: int | None = None):
+    def __init__(self, rank: int, *, lambda_: float = 3.0, inner_iter: int = 3, bcd_sweeps: int = 3,
+                 batch_iter: int = 200, random_state: int | None = None):
         self.rank, self.lambda_ = int(rank), float(lambda_)
         self.inner_iter, self.bcd_sweeps, self.batch_iter = int(inner_iter), int(bcd_sweeps), int(batch_iter)
         self.rng = np.random.default_rng(random_state)
@@ -42,15 +42,19 @@ class OnlineRobustNMF:
         self.A = self.B = None
         self.threshold = 0.0
 
-    def _solve(self, v: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    def _solve(self, v: np.ndarray, iterations: int, start=None) -> tuple[np.ndarray, np.ndarray]:
+        # h by HALS (exact coordinate steps, fast even when components overlap), r by soft threshold.
         W = self.W
         wtw = W.T @ W
-        step = 1.0 / max(np.linalg.norm(wtw, 2), 1e-300)
-        h = np.maximum(np.linalg.lstsq(W, v.T, rcond=None)[0].T, 0.0)
-        r = np.zeros_like(v)
+        diag = np.maximum(np.diag(wtw), 1e-300)
+        if start is None:
+            h, r = np.maximum(np.linalg.lstsq(W, v.T, rcond=None)[0].T, 0.0), np.zeros_like(v)
+        else:
+            h, r = start
         for _ in range(iterations):
             target = (v - r) @ W
-            h = np.maximum(h - step * (h @ wtw - target), 0.0)
+            for j in range(self.rank):
+                h[:, j] = np.maximum(h[:, j] + (target[:, j] - h @ wtw[:, j]) / diag[j], 0.0)
             res = v - h @ W.T
             r = np.sign(res) * np.maximum(np.abs(res) - self.threshold, 0.0)
         return h, r
@@ -58,19 +62,19 @@ class OnlineRobustNMF:
     def partial_fit(self, v: np.ndarray) -> None:
         """Learn from a batch of rows (pixels x channels)."""
         if self.W is None:
-            _, _, vt = np.linalg.svd(v, full_matrices=False)
-            W = np.abs(vt[: self.rank].T)
+            vt, _, self.threshold = online.robust_start(v, self.rank, self.lambda_)
+            W = np.abs(vt.T)
             if W.shape[1] < self.rank:
                 W = np.hstack([W, self.rng.random((v.shape[1], self.rank - W.shape[1]))])
             W += 1e-3 * self.rng.random(W.shape)
             self.W = W / np.linalg.norm(W, axis=0)
-            self.threshold = self.lambda_ * online.noise_scale(v, self.rank)
             self.A = np.zeros((self.rank, self.rank))
             self.B = np.zeros((v.shape[1], self.rank))
         a0, b0 = self.A, self.B
+        state = None
         for _ in range(self.batch_iter):
-            # Re-solve the batch with the updated basis; the batch counts once in A and B.
-            h, r = self._solve(v, self.inner_iter)
+            # Re-solve the batch (warm start) with the updated basis; it counts once in A and B.
+            h, r = state = self._solve(v, self.inner_iter, state)
             self.A, self.B = a0 + h.T @ h, b0 + (v - r).T @ h
             self._update_basis()
 
@@ -91,8 +95,8 @@ class OnlineRobustNMF:
 def ornmf_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int,
                         reproject_navigation: bool = True, reproject_signal: bool = False,
                         show_progressbar: bool | None = None, num_chunks: int | None = None,
-                        lambda_: float = 3.0, inner_iter: int = 50, bcd_sweeps: int = 3,
-                        batch_iter: int = 10, random_state: int | None = None) -> Factorisation:
+                        lambda_: float = 3.0, inner_iter: int = 3, bcd_sweeps: int = 3,
+                        batch_iter: int = 200, random_state: int | None = None) -> Factorisation:
     """ORNMF over the data: non-negative factors (unit norm at most) and loadings.
 
     Examples

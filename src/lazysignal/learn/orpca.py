@@ -52,25 +52,33 @@ class OnlineRobustPCA:
         return self.lambda1 * float(np.mean(np.sum(self.L ** 2, axis=0))) + 1e-300
 
     def _solve(self, z: np.ndarray, iterations: int, ridge: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        # Minimising over e first leaves a Huber regression for r; iteratively reweighted
+        # least squares solves it in a few steps where alternating r/e steps crawl (a spike
+        # on a high-leverage channel is shed only a little per alternation).
         L = self.L
-        gram = L.T @ L + (self._ridge() if ridge else 0.0) * np.eye(self.rank)
-        e = np.zeros_like(z)
+        reg = (self._ridge() if ridge else 0.0) * np.eye(self.rank)
+        r = np.linalg.solve(L.T @ L + reg, L.T @ z.T).T
+        t = self.threshold
         for _ in range(iterations):
-            r = np.linalg.solve(gram, L.T @ (z - e).T).T
-            e = _soft(z - r @ L.T, self.threshold)
-        return r, e
+            res = np.abs(z - r @ L.T)
+            w = np.where(res <= t, 1.0, t / np.maximum(res, 1e-300))
+            if t <= 0 or w.min() == 1.0:
+                break
+            a = np.einsum("pm,mk,ml->pkl", w, L, L) + reg
+            r = np.linalg.solve(a, ((w * z) @ L)[..., None])[..., 0]
+        res = z - r @ L.T
+        return r, np.sign(res) * np.maximum(np.abs(res) - t, 0.0)
 
     def partial_fit(self, z: np.ndarray) -> None:
         """Learn from a batch of rows (pixels x channels)."""
         if self.L is None:
-            _, s, vt = np.linalg.svd(z, full_matrices=False)
-            k = min(self.rank, vt.shape[0])
+            vt, s, self.threshold = online.robust_start(z, self.rank, self.lambda2)
+            k = vt.shape[0]
             L = np.zeros((z.shape[1], self.rank))
-            L[:, :k] = vt[:k].T * (s[:k] / np.sqrt(max(z.shape[0], 1)))
+            L[:, :k] = vt.T * (s / np.sqrt(max(z.shape[0], 1)))
             if k < self.rank:
                 L[:, k:] = self.rng.normal(scale=1e-3 * (s[0] if s.size else 1.0), size=(z.shape[1], self.rank - k))
             self.L = L
-            self.threshold = self.lambda2 * online.noise_scale(z, self.rank)
             self.A = np.zeros((self.rank, self.rank))
             self.B = np.zeros((z.shape[1], self.rank))
         r, e = self._solve(z, self.inner_iter)
