@@ -14,6 +14,8 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import blockfile
+from lazysignal.signals import Signal2D
+from lazysignal.testing.conformance import FormatConformance
 
 REALDATA = realdata("blockfile")
 
@@ -255,3 +257,12 @@ def test_navigator_options(tmp_path):
     blockfile.write(path, sig)
     vbf = blockfile.read(path)[0]["original_metadata"]["virtual_bright_field"]
     np.testing.assert_array_equal(vbf, given.astype("u1") // 4)
+
+
+class TestBlockfileConformance(FormatConformance):
+    format_name = "blockfile"
+    kept_metadata = ()  # a blockfile has no title
+
+    def make_signal(self):
+        data = _random((8, 8, 64, 64))
+        return Signal2D(data, axes=_axes(data.shape), metadata={"General": {"title": "conformance"}})

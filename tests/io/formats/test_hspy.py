@@ -12,6 +12,7 @@ import pytest
 
 from lazysignal.errors import ChunksError, FileFormatError, TruncatedFileError
 from lazysignal.io.formats import hspy
+from lazysignal.testing.conformance import FormatConformance, spectrum_image
 
 
 def _write(path, data=None, **options):
@@ -185,3 +186,10 @@ def test_strings_and_bytes_in_metadata(tmp_path):
         "General": {"title": "s"}, "B": {"plain": b"abc", "blob": b"a\x00b"}}})
     [s] = hspy.read(path)
     assert s["metadata"]["B"] == {"plain": "abc", "blob": b"a\x00b"}
+
+
+class TestHspyConformance(FormatConformance):
+    format_name = "hspy"
+
+    def make_signal(self):
+        return spectrum_image()

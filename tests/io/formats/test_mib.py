@@ -11,6 +11,8 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mib
+from lazysignal.signals import Signal2D
+from lazysignal.testing.conformance import ReadConformance
 
 REALDATA = realdata("quantumdetector")
 
@@ -162,3 +164,14 @@ def test_bad_files(tmp_path):
     path.write_bytes(_header(2, 2, pixel_type="F32"))
     with pytest.raises(FileFormatError, match="pixel type 'F32'"):
         mib.read(path)
+
+
+class TestMibConformance(ReadConformance):
+    format_name = "mib"
+    frames_counted_by_size = True  # a .mib holds no frame count
+
+    def make_file(self, directory):
+        frames = (np.arange(32 * 64 * 64) % 4001).astype("u2").reshape(32, 64, 64)
+        path = directory / "conformance.mib"
+        _write_mib(path, frames)
+        return path, Signal2D(frames)

@@ -12,6 +12,7 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mrc
+from lazysignal.testing.conformance import FormatConformance, image_stack
 
 REAL = realdata("mrc")
 
@@ -156,3 +157,12 @@ def test_big_endian_and_fei_legacy(tmp_path):
     assert sig["axes"][-1]["scale"] == pytest.approx(0.25)
     assert sig["metadata"]["Acquisition_instrument"]["TEM"]["magnification"] == 38000.0
     np.testing.assert_array_equal(sig["data"], values)
+
+
+class TestMrcConformance(FormatConformance):
+    format_name = "mrc"
+    kept_axis_attributes = ("scale", "offset", "size", "navigate")  # voxel sizes, no stack units
+    kept_metadata = ()  # MRC has no title
+
+    def make_signal(self):
+        return image_stack()

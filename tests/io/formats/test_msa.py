@@ -11,6 +11,8 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError
 from lazysignal.io.formats import msa
+from lazysignal.signals import Signal1D
+from lazysignal.testing.conformance import FormatConformance
 
 REALDATA = realdata("msa")
 
@@ -201,3 +203,12 @@ def test_write_rejects_2d(tmp_path):
     signal["data"] = np.zeros((2, 5))
     with pytest.raises(FileFormatError, match="one spectrum"):
         msa.write(tmp_path / "x.msa", signal)
+
+
+class TestMsaConformance(FormatConformance):
+    format_name = "msa"
+
+    def make_signal(self):
+        axis = {"name": "Energy", "units": "eV", "scale": 0.01, "offset": -0.2, "size": 64}
+        return Signal1D(np.arange(64.0) % 7, axes=[axis],
+                        metadata={"General": {"title": "conformance"}})

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from lazysignal.errors import ChunksError, FileFormatError, TruncatedFileError
 from lazysignal.io.formats import npy
+from lazysignal.signals import Signal2D
+from lazysignal.testing.conformance import FormatConformance
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -83,3 +85,13 @@ def test_write_round_trip(tmp_path, lazy_input):
     assert loaded.dtype == values.dtype
     np.testing.assert_array_equal(loaded, values)
     np.testing.assert_array_equal(npy.read(path, lazy=True, chunks=3)[0]["data"].compute(), values)
+
+
+class TestNpyConformance(FormatConformance):
+    format_name = "npy"
+    kept_axis_attributes = ("size", "navigate")  # .npy holds no calibration
+    kept_metadata = ()
+
+    def make_signal(self):
+        data = np.arange(6 * 8 * 48 * 48, dtype="f4").reshape(6, 8, 48, 48)
+        return Signal2D(data, metadata={"General": {"title": "conformance"}})

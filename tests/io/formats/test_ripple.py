@@ -16,6 +16,7 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import ripple
+from lazysignal.testing.conformance import FormatConformance, spectrum_image
 
 REAL = realdata("ripple")
 
@@ -205,3 +206,13 @@ def test_byte_exact_with_rosettasciio_writer(tmp_path):
         # and the peer's files read back the same here
         peer_read = ripple.read(case["path"])[0]
         np.testing.assert_array_equal(peer_read["data"], data)
+
+
+class TestRippleConformance(FormatConformance):
+    format_name = "ripple"
+
+    def companion_files(self, path):
+        return (path.with_suffix(".raw"),)
+
+    def make_signal(self):
+        return spectrum_image()

@@ -13,6 +13,7 @@ from dask.callbacks import Callback
 
 from lazysignal.errors import ChunksError, FileFormatError
 from lazysignal.io.formats import tiff
+from lazysignal.testing.conformance import FormatConformance, image_stack
 
 
 def _signal(data, units="nm", scale=0.5, title="stack"):
@@ -129,3 +130,10 @@ def test_errors(tmp_path, stack):
         tiff.read(path, series=3)
     with pytest.raises(FileFormatError, match="2-D"):
         tiff.write(tmp_path / "x.tif", {"data": np.zeros(3), "axes": [{}], "metadata": {}})
+
+
+class TestTiffConformance(FormatConformance):
+    format_name = "tiff"
+
+    def make_signal(self):
+        return image_stack()

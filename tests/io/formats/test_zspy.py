@@ -15,6 +15,7 @@ import zarr
 
 from lazysignal.errors import ChunksError, FileFormatError
 from lazysignal.io.formats import zspy
+from lazysignal.testing.conformance import FormatConformance, spectrum_image
 
 DATA = np.arange(4 * 6 * 5, dtype="uint16").reshape(4, 6, 5)
 
@@ -152,3 +153,10 @@ def test_lazy_write_on_local_cluster(tmp_path, cluster_client, name):
     assert float(s["data"].sum().compute()) == pytest.approx(
         float(s["data"].sum().compute(scheduler="threads")))
     zspy.close(path)
+
+
+class TestZspyConformance(FormatConformance):
+    format_name = "zspy"
+
+    def make_signal(self):
+        return spectrum_image()

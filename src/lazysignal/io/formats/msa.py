@@ -17,7 +17,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from lazysignal.errors import FileFormatError, FormatCapabilityError
+from lazysignal.errors import FileFormatError, FormatCapabilityError, TruncatedFileError
 from lazysignal.io.backends.metadata import set_item
 from lazysignal.io.chunking import plan_chunks
 from lazysignal.io.spec import FormatSpec, SignalDict
@@ -205,6 +205,11 @@ def parse_msa_text(text: str, filename: str = "<string>") -> SignalDict:
         )
     if not values:
         raise FileFormatError(f"{filename}: the data section after #SPECTRUM holds no values.")
+    declared = _declared_points(params.get("NPOINTS"))
+    if declared is not None and len(values) < declared:
+        raise TruncatedFileError(
+            f"{filename}: NPOINTS says {declared} values but the data section holds "
+            f"{len(values)}; the file is cut short. Copy it again from its source.")
     params["FORMAT"] = _FORMAT_STRING
 
     metadata: dict[str, Any] = {}
@@ -287,6 +292,14 @@ def _signal_type(params: dict) -> str:
     if kind not in ("WDS", "AES", "PES", "XRF", "GAM"):
         warnings.warn(f"SIGNALTYPE {kind!r} is not one of the EMSA/MAS signal types.", stacklevel=3)
     return ""
+
+
+def _declared_points(text: str | None) -> int | None:
+    """NPOINTS as an int (files write ``1024`` or ``1024.``), None when absent or unreadable."""
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _quantity(params: dict, signal_type: str) -> str:

@@ -23,7 +23,7 @@ import tifffile
 import zarr
 from dask.base import tokenize
 
-from lazysignal.errors import FileFormatError
+from lazysignal.errors import FileFormatError, LazySignalError
 from lazysignal.io.chunking import plan_chunks
 from lazysignal.io.spec import FormatSpec, SignalDict, accepted_options, check_options
 
@@ -52,12 +52,24 @@ class _TiffSeries:
         self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), len(shape)
 
     def __getitem__(self, key):
-        with tifffile.TiffFile(self.path) as tf:
-            store = tf.aszarr(series=self.series, level=0)
-            try:
-                return np.asarray(zarr.open(store, mode="r")[key])
-            finally:
-                store.close()
+        try:
+            with tifffile.TiffFile(self.path) as tf:
+                store = tf.aszarr(series=self.series, level=0)
+                try:
+                    return np.asarray(zarr.open(store, mode="r")[key])
+                finally:
+                    store.close()
+        except LazySignalError:
+            raise
+        except (ValueError, OSError, IndexError, KeyError) as exc:
+            raise _damaged(self.path, exc) from exc
+
+
+def _damaged(path: str, exc: BaseException) -> BaseException:
+    """Our error for a TIFF whose image data cannot be read."""
+    return FileFormatError(
+        f"{path!r}: the TIFF image data cannot be read ({type(exc).__name__}: {exc}); the "
+        "file is truncated or damaged. Copy it again from its source.")
 
 
 def _rational(value) -> float | None:
@@ -94,7 +106,14 @@ def _axes_from_tags(tf: tifffile.TiffFile, series, shape) -> list[dict]:
 
 def _stored_axes(tf: tifffile.TiffFile, shape) -> tuple[list[dict] | None, dict]:
     """The axes and title lazysignal's writer stored in the JSON description, if any."""
-    for meta in tf.shaped_metadata or ():
+    try:
+        shaped = tf.shaped_metadata or ()
+    except ValueError as exc:  # tifffile's parse of a damaged JSON description
+        raise FileFormatError(
+            f"{tf.filehandle.path!r}: expected a JSON image description (as lazysignal and "
+            f"tifffile write); found one that does not parse ({exc}). The file is damaged."
+        ) from exc
+    for meta in shaped:
         ours = meta.get("lazysignal") if isinstance(meta, dict) else None
         if isinstance(ours, dict) and "axes" in ours:
             axes = ours["axes"]
@@ -168,7 +187,12 @@ def read(
                 tags[tag.name] = value
         original["tags"] = tags
         if not lazy:
-            data = s.asarray()
+            try:
+                data = s.asarray()
+            except LazySignalError:
+                raise
+            except (ValueError, OSError, IndexError, KeyError) as exc:
+                raise _damaged(filename, exc) from exc
     if lazy:
         norm = plan_chunks(chunks, shape, dtype, frame_ndim=page_ndim, where=filename)
         source = _TiffSeries(filename, series, shape, dtype)

@@ -1,0 +1,382 @@
+"""The format conformance suite: the tests every file format of lazysignal passes.
+
+Each format's test module subclasses one of two base classes and says how to make its data;
+pytest then runs every ``test_*`` method below for that format:
+
+* :class:`ReadConformance` — read-only formats: lazy == eager, ``chunks=`` honoured, the
+  distributed graph small and picklable (and computed on a real ``distributed.Client``), the
+  ``distributed=`` flags the format's spec declares, unknown options rejected with the
+  accepted ones listed, damaged files rejected with an error naming the file (or read
+  correctly), and writing refused.
+* :class:`FormatConformance` — formats that write: all of the above plus round trips (eager
+  and lazily streamed data, the axes and metadata the format keeps), unknown write options
+  rejected, and ``chunks=`` on save stored or refused as the spec declares.
+
+A class for a format that writes must use :class:`FormatConformance` (one that does not,
+:class:`ReadConformance`), so no format leaves the write half out.
+
+Examples
+--------
+A test module for a format (``tests/io/formats/test_npy.py``)::
+
+    from lazysignal.testing.conformance import FormatConformance
+
+    class TestNpyConformance(FormatConformance):
+        format_name = "npy"
+        kept_axis_attributes = ("size", "navigate")   # .npy holds no calibration
+        kept_metadata = ()
+
+        def make_signal(self):
+            return Signal2D(np.arange(8 * 64 * 64, dtype="f4").reshape(8, 64, 64))
+
+>>> issubclass(FormatConformance, ReadConformance)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import dask.array as da
+import distributed
+import numpy as np
+import pytest
+
+from ..io.load import load
+from ..errors import (ChunksError, FormatCapabilityError, LazySignalError,
+                      UnsupportedOptionError)
+from ..io.registry import format_by_name
+from ..io.spec import FormatSpec
+from ..signals import Signal1D, Signal2D
+from .assertions import assert_signals_equal
+
+__all__ = ["ReadConformance", "FormatConformance", "truncated_copies", "spectrum_image",
+           "image_stack"]
+
+
+def spectrum_image(dtype: Any = "f8"):
+    """A calibrated (8, 16|512) :class:`~lazysignal.signals.Signal1D` (512 KiB in float64)
+    titled "conformance": data for the tests of spectrum formats.
+
+    Examples
+    --------
+    >>> spectrum_image().axes_manager.signal_shape
+    (512,)
+    """
+    data = np.arange(8 * 16 * 512, dtype=dtype).reshape(8, 16, 512) % 251
+    axes = [{"name": "y", "units": "nm", "scale": 2.0, "offset": 1.0, "size": 8},
+            {"name": "x", "units": "nm", "scale": 2.0, "offset": -3.0, "size": 16},
+            {"name": "Energy", "units": "eV", "scale": 0.5, "offset": 100.0, "size": 512}]
+    return Signal1D(data, axes=axes, metadata={"General": {"title": "conformance"}})
+
+
+def image_stack(shape: tuple[int, ...] = (20, 64, 64), dtype: Any = "f4"):
+    """A calibrated stack of images, :class:`~lazysignal.signals.Signal2D` (320 KiB by
+    default) titled "conformance": data for the tests of image formats.
+
+    Examples
+    --------
+    >>> image_stack().data.shape
+    (20, 64, 64)
+    """
+    data = (np.arange(int(np.prod(shape))) % 251).astype(dtype).reshape(shape)
+    names = ["v", "u", "z", "y", "x"][-len(shape):]
+    axes = [{"name": n, "units": "nm", "scale": 0.5, "offset": 0.0, "size": s}
+            for n, s in zip(names, shape)]
+    return Signal2D(data, axes=axes, metadata={"General": {"title": "conformance"}})
+
+
+def truncated_copies(path: str | os.PathLike, directory: str | os.PathLike, *,
+                     companions: tuple[str | os.PathLike, ...] = ()) -> Iterator[tuple[str, Path]]:
+    """Copies of a dataset with one of its files cut short: empty, 16 bytes, half and all but
+    the last byte.
+
+    ``path`` is the file (or directory store) a reader opens; ``companions`` are other files
+    of the same dataset (ripple's ``.raw``), copied beside it and cut in turn. For a
+    directory store the largest file inside is cut. Each copy keeps the original names, so an
+    error message that names the file can be checked; the path yielded is the copy of ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.bin").write_bytes(bytes(100))
+    >>> [(label, p.stat().st_size) for label, p in truncated_copies(d / "a.bin", d / "cut")]
+    [('a.bin empty', 0), ('a.bin 16 bytes', 16), ('a.bin half', 50), ('a.bin one byte short', 99)]
+    """
+    path, directory = Path(path), Path(directory)
+    members = [path, *map(Path, companions)]
+    for n, member in enumerate(members):
+        size = (_largest_file(member) if member.is_dir() else member).stat().st_size
+        for label, keep in (("empty", 0), ("16 bytes", 16), ("half", size // 2),
+                            ("one byte short", size - 1)):
+            if not 0 <= keep < size:
+                continue
+            case = directory / f"{n}-{label.replace(' ', '-')}"
+            case.mkdir(parents=True, exist_ok=True)
+            for m in members:
+                (shutil.copytree if m.is_dir() else shutil.copyfile)(m, case / m.name)
+            cut = case / member.name
+            with open(_largest_file(cut) if cut.is_dir() else cut, "r+b") as f:
+                f.truncate(keep)
+            yield f"{member.name} {label}", case / path.name
+
+
+def _largest_file(directory: Path) -> Path:
+    files = [p for p in directory.rglob("*") if p.is_file()]
+    return max(files, key=lambda p: (p.stat().st_size, str(p)))
+
+
+def _loaded(path: Path, **options: Any):
+    signal = load(path, **options)
+    assert not isinstance(signal, list), f"{path} holds {len(signal)} signals; make one"
+    return signal
+
+
+def _computed(signal) -> np.ndarray:
+    return np.asarray(signal.data.compute() if signal.lazy else signal.data)
+
+
+class ReadConformance:
+    """Tests every reader passes. Subclass as ``Test<Format>Conformance`` and set
+    :attr:`format_name`; implement :meth:`make_file` (formats that write get it from
+    :class:`FormatConformance`).
+
+    The data :meth:`make_file` writes need at least two navigation positions and at least
+    ``4 * graph_bytes_limit`` bytes, so that a small graph shows that it holds no data.
+    """
+
+    #: The format's name in the registry (``FormatSpec.name``).
+    format_name: ClassVar[str]
+    #: Extension of the files made (default: the format's first).
+    extension: ClassVar[str | None] = None
+    #: Extra options for every ``load`` (format options such as ``navigation_shape``).
+    load_options: ClassVar[dict[str, Any]] = {}
+    #: Upper bound, in bytes, of a pickled lazy graph (formats that read per task).
+    graph_bytes_limit: ClassVar[int] = 64 * 1024
+    #: For formats whose files hold no frame count (the size says how many frames there
+    #: are): a file cut at a frame boundary is a shorter acquisition, and reading its whole
+    #: frames (a prefix along the first axis) is correct.
+    frames_counted_by_size: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ to implement
+    def make_file(self, directory: Path) -> tuple[Path, Any]:
+        """Write a file of the format under ``directory``; return its path and the signal
+        whose data the file holds."""
+        raise NotImplementedError
+
+    def companion_files(self, path: Path) -> tuple[Path, ...]:
+        """Other files of the dataset at ``path`` (copied and damaged with it)."""
+        return ()
+
+    def damaged_copies(self, path: Path, directory: Path) -> Iterator[tuple[str, Path]]:
+        """``(label, path)`` of damaged copies of ``path``; extend with format-specific
+        damage (a flipped header field, a missing chunk file)."""
+        yield from truncated_copies(path, directory, companions=self.companion_files(path))
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def spec(self) -> FormatSpec:
+        spec: FormatSpec = format_by_name(self.format_name).FORMAT
+        return spec
+
+    @property
+    def ext(self) -> str:
+        return self.extension or self.spec.extensions[0]
+
+    def chunks_request(self, shape: tuple[int, ...], nav_dim: int) -> tuple[Any, ...]:
+        """A ``chunks=`` unlike the default: two positions along the first navigation axis
+        (or half the first axis), one along the other navigation axes, signal axes whole."""
+        if nav_dim:
+            return (2,) + (1,) * (nav_dim - 1) + (-1,) * (len(shape) - nav_dim)
+        return (max(1, shape[0] // 2),) + (-1,) * (len(shape) - 1)
+
+    def _file(self, tmp_path: Path) -> tuple[Path, Any]:
+        directory = tmp_path / "made"
+        directory.mkdir(exist_ok=True)
+        return self.make_file(directory)
+
+    def _load(self, path: Path, **options: Any):
+        return _loaded(path, **{**self.load_options, **options})
+
+    # ------------------------------------------------------------------ the tests
+    def test_declared_in_the_registry(self):
+        spec = self.spec
+        assert self.ext in spec.extensions
+        assert spec.writes == isinstance(self, FormatConformance), (
+            f"{spec.name} {'writes' if spec.writes else 'is read-only'}: its conformance "
+            f"class must subclass {'FormatConformance' if spec.writes else 'ReadConformance'}")
+
+    def test_lazy_equals_eager(self, tmp_path):
+        path, expected = self._file(tmp_path)
+        eager = self._load(path)
+        assert not eager.lazy
+        np.testing.assert_array_equal(_computed(eager), _computed(expected))
+        request = self.chunks_request(eager.data.shape, eager.axes_manager.navigation_dimension)
+        for chunks in ("auto", request):
+            lazy = self._load(path, lazy=True, chunks=chunks)
+            assert lazy.lazy and isinstance(lazy.data, da.Array)
+            assert_signals_equal(lazy, eager)
+
+    def test_chunks_honoured(self, tmp_path):
+        path, _ = self._file(tmp_path)
+        eager = self._load(path)
+        shape = eager.data.shape
+        request = self.chunks_request(shape, eager.axes_manager.navigation_dimension)
+        lazy = self._load(path, lazy=True, chunks=request)
+        assert lazy.data.chunks == da.core.normalize_chunks(request, shape)
+        np.testing.assert_array_equal(_computed(lazy), _computed(eager))
+        with pytest.raises(ChunksError):
+            self._load(path, lazy=True, chunks=(1,) * (len(shape) + 1))
+
+    def test_distributed_graph_small_and_picklable(self, tmp_path):
+        path, _ = self._file(tmp_path)
+        if not self.spec.distributed:
+            with pytest.raises(FormatCapabilityError, match="distributed=True"):
+                self._load(path, lazy=True, distributed=True)
+            return
+        lazy = self._load(path, lazy=True, distributed=True)
+        data = lazy.data
+        assert data.nbytes >= 4 * self.graph_bytes_limit, (
+            "make_file's data are too small to show that the graph does not hold them")
+        blob = pickle.dumps(dict(data.__dask_graph__()))
+        assert len(blob) < self.graph_bytes_limit, f"graph pickles to {len(blob)} bytes"
+        expected = _computed(self._load(path))
+        # The unpickled graph reads the file by itself...
+        copy = da.Array(pickle.loads(blob), data.name, data.chunks, dtype=data.dtype)
+        np.testing.assert_array_equal(copy.compute(scheduler="synchronous"), expected)
+        # ...and computes on a dask.distributed client.
+        with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                                dashboard_address=None) as client:
+            total = client.compute(data.sum(dtype="f8")).result()
+        np.testing.assert_allclose(total, expected.sum(dtype="f8"))
+
+    def test_distributed_false_follows_the_spec(self, tmp_path):
+        path, _ = self._file(tmp_path)
+        spec = self.spec
+        if spec.memmap:
+            lazy = self._load(path, lazy=True, distributed=False)
+            np.testing.assert_array_equal(_computed(lazy), _computed(self._load(path)))
+        elif spec.distributed:
+            with pytest.raises(FormatCapabilityError, match="distributed=False"):
+                self._load(path, lazy=True, distributed=False)
+        else:  # read into memory: distributed=False is what the format does anyway
+            lazy = self._load(path, lazy=True, distributed=False)
+            np.testing.assert_array_equal(_computed(lazy), _computed(self._load(path)))
+
+    def test_unknown_read_option_rejected(self, tmp_path):
+        path, _ = self._file(tmp_path)
+        with pytest.raises(UnsupportedOptionError, match="no_such_option") as err:
+            self._load(path, lazy=True, no_such_option=1)
+        assert "It accepts" in str(err.value)
+
+    def test_damaged_input_rejected_or_read_correctly(self, tmp_path):
+        path, expected = self._file(tmp_path)
+        want = _computed(expected)
+        cases = list(self.damaged_copies(path, tmp_path / "damaged"))
+        assert cases, "no damaged copies were made"
+        for label, damaged in cases:
+            for lazy in (False, True):
+                try:
+                    got = _computed(self._load(damaged, lazy=lazy))
+                except LazySignalError as exc:
+                    assert isinstance(exc, (OSError, ValueError)), f"{label}: {exc!r}"
+                    names = {damaged.name, *(c.name for c in self.companion_files(path))}
+                    assert any(name in str(exc) for name in names), (
+                        f"{label}: the message does not name the file: {exc}")
+                else:  # loading a damaged file may only succeed with the right data
+                    if self.frames_counted_by_size and 0 < len(got) < len(want):
+                        want_here = want[: len(got)]
+                    else:
+                        want_here = want
+                    np.testing.assert_array_equal(got, want_here, err_msg=f"{label}, lazy={lazy}")
+
+    def test_writing_follows_the_spec(self, tmp_path):
+        _, expected = self._file(tmp_path)
+        with pytest.raises(FormatCapabilityError, match="read-only"):
+            expected.save(tmp_path / f"out.{self.ext}", writer=self.format_name)
+        assert not (tmp_path / f"out.{self.ext}").exists()
+
+
+class FormatConformance(ReadConformance):
+    """Tests every format that writes passes (the read tests included). Implement
+    :meth:`make_signal`; set what the format keeps."""
+
+    #: Axis attributes a save and load keep.
+    kept_axis_attributes: ClassVar[tuple[str, ...]] = (
+        "name", "units", "scale", "offset", "size", "navigate")
+    #: Metadata paths a save and load keep.
+    kept_metadata: ClassVar[tuple[str, ...]] = ("General.title",)
+    #: Extra options for every save.
+    save_options: ClassVar[dict[str, Any]] = {}
+
+    def make_signal(self) -> Any:
+        """The signal the tests write (see :class:`ReadConformance` for its size)."""
+        raise NotImplementedError
+
+    def make_file(self, directory: Path) -> tuple[Path, Any]:
+        signal = self.make_signal()
+        path = directory / f"conformance.{self.ext}"
+        options = dict(self.save_options)
+        if self.spec.stores_chunks:  # one navigation row per stored chunk: chunks= may ask more
+            nav = signal.axes_manager.navigation_dimension
+            options["chunks"] = (1,) * nav + signal.data.shape[nav:]
+        signal.save(path, **options)
+        return path, signal
+
+    def _check_kept(self, back, signal) -> None:
+        np.testing.assert_array_equal(_computed(back), _computed(signal))
+        for got, want in zip(back.axes_manager._axes, signal.axes_manager._axes):
+            for attr in self.kept_axis_attributes:
+                assert getattr(got, attr) == getattr(want, attr), (
+                    f"axis {want.name!r}: {attr} {getattr(got, attr)!r} != {getattr(want, attr)!r}")
+        for item in self.kept_metadata:
+            assert back.metadata.get_item(item) == signal.metadata.get_item(item), item
+
+    def test_round_trip(self, tmp_path):
+        signal = self.make_signal()
+        path = tmp_path / f"eager.{self.ext}"
+        signal.save(path, **self.save_options)
+        self._check_kept(self._load(path), signal)
+
+    def test_lazy_round_trip_streams(self, tmp_path):
+        signal = self.make_signal()
+        nav = signal.axes_manager.navigation_dimension
+        lazy = signal.as_lazy(chunks=self.chunks_request(signal.data.shape, nav))
+        path = tmp_path / f"lazy.{self.ext}"
+        lazy.save(path, **self.save_options)
+        self._check_kept(self._load(path, lazy=True), signal)
+
+    def test_unknown_write_option_rejected(self, tmp_path):
+        path = tmp_path / f"bad.{self.ext}"
+        with pytest.raises(UnsupportedOptionError, match="no_such_option") as err:
+            self.make_signal().save(path, no_such_option=1, **self.save_options)
+        assert "It accepts" in str(err.value)
+        assert not path.exists() and not list(tmp_path.iterdir())  # nothing left behind
+
+    def test_save_chunks_follow_the_spec(self, tmp_path):
+        signal = self.make_signal()
+        nav = signal.axes_manager.navigation_dimension
+        chunks = (1,) * nav + signal.data.shape[nav:]
+        path = tmp_path / f"chunked.{self.ext}"
+        if self.spec.stores_chunks:
+            signal.save(path, chunks=chunks, **self.save_options)
+            stored = self._load(path, lazy=True).data.chunks
+            assert stored == da.core.normalize_chunks(chunks, signal.data.shape)
+        else:
+            with pytest.raises(FormatCapabilityError, match="does not store chunks"):
+                signal.save(path, chunks=chunks, **self.save_options)
+
+    def test_writing_follows_the_spec(self, tmp_path):
+        signal = self.make_signal()
+        path = tmp_path / f"twice.{self.ext}"
+        signal.save(path, **self.save_options)
+        with pytest.raises(FileExistsError):
+            signal.save(path, **self.save_options)
+        signal.save(path, overwrite=True, **self.save_options)
+        self._check_kept(self._load(path), signal)
