@@ -215,3 +215,23 @@ def test_scratch_buffers_are_reused_and_released():
     r = s.sum(axis="navigation")
     np.testing.assert_array_equal(r.compute().data, values.sum(axis=(0, 1)))
     assert block_source.scratch.free_bytes == 0
+
+
+@pytest.mark.parametrize("ext", ["hspy", "zspy"])
+@given(data=st.data())
+def test_sums_of_hdf5_and_zarr_reads(ext, data, tmp_path_factory):
+    """Sums of a lazily loaded .hspy / .zspy read each block into a reused buffer; same sums."""
+    values, _ = data.draw(cube(signal_dim=1))
+    values = values.astype("<f8") if values.dtype.kind == "f" else values
+    path = tmp_path_factory.mktemp("files") / f"cube.{ext}"
+    chunks = tuple(data.draw(st.integers(1, n)) for n in values.shape)
+    ls.signals.Signal1D(values).save(path, chunks=chunks)
+    s = ls.load(path, lazy=True)
+    assert block_source.source_of(s.data) is not None
+    for axis in ("navigation", "signal"):
+        fast = s.sum(axis=axis)
+        assert _fused(fast)
+        axes = tuple(range(values.ndim - 1)) if axis == "navigation" else (values.ndim - 1,)
+        plain = da.from_array(values, chunks=s.data.chunks).sum(axis=axes)
+        _check(fast, plain, values.sum(axis=axes))
+    s.close_file()

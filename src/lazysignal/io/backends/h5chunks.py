@@ -43,6 +43,7 @@ from isal import isal_zlib
 from lazysignal.errors import FileChangedError, FileFormatError
 
 from ...lazy import CountProgress
+from .block_source import attach
 from .chunk_grid import block_sizes as _normalise_chunks
 from .chunk_grid import grow as _grow
 from .chunk_grid import starts as _starts
@@ -332,17 +333,23 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
         dst[...] = np.frombuffer(buf, dtype).reshape(stored)[crop]
 
 
-def _read_block(plan: _Plan, block_id: tuple[int, ...] = ()) -> np.ndarray:
+def _read_block(plan: _Plan, block_id: tuple[int, ...] = (), out: np.ndarray | None = None) -> np.ndarray:
     lo = [plan.starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [plan.starts[ax][i + 1] for ax, i in enumerate(block_id)]
     with _dataset(plan.path, plan.name, plan.stamp) as (dset, _):
-        return _read_region(plan, dset, lo, hi)
+        return _read_region(plan, dset, lo, hi, out)
 
 
-def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int]) -> np.ndarray:
+def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int],
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """The block ``[lo, hi)``, into ``out`` (C-contiguous, the block's shape) when given."""
     if plan.filters is None:
-        return dset[tuple(slice(a, b) for a, b in zip(lo, hi))]
-    out = np.empty([b - a for a, b in zip(lo, hi)], plan.np_dtype)
+        if out is None:
+            return dset[tuple(slice(a, b) for a, b in zip(lo, hi))]
+        dset.read_direct(out, source_sel=tuple(slice(a, b) for a, b in zip(lo, hi)))
+        return out
+    if out is None:
+        out = np.empty([b - a for a, b in zip(lo, hi)], plan.np_dtype)
     if out.size == 0:
         return out
     dsid = dset.id
@@ -415,9 +422,25 @@ def lazy_dataset(path: str | os.PathLike, dataset_path: str, *, chunks: Any = No
                  None if fill is None else fill.item() if hasattr(fill, "item") else fill,
                  _starts(blocks), stamp)
     name = "h5chunks-" + dask.base.tokenize(path, dataset_path, stamp, blocks)
-    return da.map_blocks(
-        functools.partial(_read_block, plan), dtype=dtype, chunks=blocks, name=name,
-        meta=np.empty((0,) * len(shape), dtype))
+    reader = _BlockReader(plan)
+    return attach(da.map_blocks(reader, dtype=dtype, chunks=blocks, name=name,
+                                meta=np.empty((0,) * len(shape), dtype)), reader)
+
+
+class _BlockReader:
+    """The task function (block index -> block), and the array's block source: a reduction
+    that keeps nothing of the block reads it into a reused buffer (see ``block_source``)."""
+
+    reads_regions = False
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+
+    def __call__(self, block_id: tuple[int, ...] = ()) -> np.ndarray:
+        return _read_block(self.plan, block_id)
+
+    def read_into(self, block_id: tuple[int, ...], out: np.ndarray, region: None = None) -> np.ndarray:
+        return _read_block(self.plan, block_id, out)
 
 
 # --------------------------------------------------------------------------- writing

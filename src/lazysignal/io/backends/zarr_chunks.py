@@ -23,6 +23,7 @@ import dask.base
 import numcodecs
 import numpy as np
 
+from .block_source import attach
 from .chunk_grid import block_sizes, starts, valid_extent
 
 __all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array"]
@@ -89,11 +90,13 @@ def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.nda
     return True
 
 
-def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = ()) -> np.ndarray:
+def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (),
+                out: np.ndarray | None = None) -> np.ndarray:
     lo = [block_starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [block_starts[ax][i + 1] for ax, i in enumerate(block_id)]
     dtype = layout.np_dtype
-    out = np.empty([b - a for a, b in zip(lo, hi)], dtype)
+    if out is None:
+        out = np.empty([b - a for a, b in zip(lo, hi)], dtype)
     if out.size == 0:
         return out
     codec = None if layout.codec is None else numcodecs.get_codec(layout.codec)
@@ -136,9 +139,9 @@ def lazy_array(layout: ChunkLayout, *, chunks: Any = None) -> da.Array:
     block_starts = starts(blocks)
     stamp = [os.stat(layout.directory).st_mtime_ns] if os.path.isdir(layout.directory) else []
     name = "zarr-chunks-" + dask.base.tokenize(layout, blocks, stamp)
-    return da.map_blocks(
-        _BlockReader(layout, block_starts), dtype=layout.np_dtype, chunks=blocks, name=name,
-        meta=np.empty((0,) * len(layout.shape), layout.np_dtype))
+    reader = _BlockReader(layout, block_starts)
+    return attach(da.map_blocks(reader, dtype=layout.np_dtype, chunks=blocks, name=name,
+                                meta=np.empty((0,) * len(layout.shape), layout.np_dtype)), reader)
 
 
 class _BlockReader:
@@ -149,6 +152,12 @@ class _BlockReader:
 
     def __call__(self, block_id: tuple[int, ...] = ()) -> np.ndarray:
         return _read_block(self.layout, self.block_starts, block_id)
+
+    #: Also the array's block source: reads a whole block into a given buffer (``block_source``).
+    reads_regions = False
+
+    def read_into(self, block_id: tuple[int, ...], out: np.ndarray, region: None = None) -> np.ndarray:
+        return _read_block(self.layout, self.block_starts, block_id, out)
 
 
 class _ChunkFileTarget:
