@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import sys
 import threading
 from types import ModuleType
 
@@ -50,7 +51,11 @@ def check_module_names(names: tuple[str, ...]) -> None:
     lazysignal.errors.FormatRegistrationError: The format registry lists 'lazysignal.io.formats.nyp', which is not a module. Fix the name in lazysignal.io.registry.FORMAT_MODULES.
     """
     for name in names:
-        if importlib.util.find_spec(name) is None:
+        try:
+            found = name in sys.modules or importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a missing parent package, a module without spec
+            found = False
+        if not found:
             raise FormatRegistrationError(
                 f"The format registry lists {name!r}, which is not a module. Fix the name in "
                 "lazysignal.io.registry.FORMAT_MODULES.")
