@@ -128,12 +128,20 @@ def integrate_simpson(data, axis: int, x: np.ndarray):
     return moved @ weights.astype(np.result_type(data.dtype, np.float64))
 
 
-def gradient(data, axis: int, coordinates: np.ndarray, order: int = 1):
-    """``order`` successive :func:`numpy.gradient` along ``axis`` against ``coordinates``."""
+def gradient(data, axis: int, coordinates: np.ndarray, order: int = 1, edge_order: int = 1):
+    """``order`` successive :func:`numpy.gradient` along ``axis`` against ``coordinates``.
+
+    ``edge_order`` (1 or 2) is numpy's: the accuracy of the differences at the two ends.
+
+    Examples
+    --------
+    >>> gradient(np.arange(4.0) ** 2, 0, np.arange(4.0), edge_order=2).tolist()
+    [0.0, 2.0, 4.0, 6.0]
+    """
 
     def _grad(block):
         for _ in range(order):
-            block = np.gradient(block, coordinates, axis=axis)
+            block = np.gradient(block, coordinates, axis=axis, edge_order=edge_order)
         return block
 
     if is_lazy(data):

@@ -7,7 +7,7 @@ work with :meth:`Metadata.get_item`, :meth:`Metadata.set_item` and :meth:`Metada
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -120,12 +120,32 @@ class Metadata:
             else:
                 setattr(self, key, value)
 
-    def as_dictionary(self) -> dict[str, Any]:
-        """A plain nested-dict copy of the tree."""
-        return {
-            key: value.as_dictionary() if isinstance(value, Metadata) else copy.deepcopy(value)
-            for key, value in self._items.items()
-        }
+    def as_dictionary(self, skip: Collection[str] = ()) -> dict[str, Any]:
+        """A plain nested-dict copy of the tree, without the dotted paths in ``skip``.
+
+        Examples
+        --------
+        >>> m = Metadata({"General": {"title": "a"}, "_HyperSpy": {"navigator": "big"}})
+        >>> m.as_dictionary(skip=["_HyperSpy.navigator"])
+        {'General': {'title': 'a'}}
+        """
+        if not skip:
+            return {
+                key: value.as_dictionary() if isinstance(value, Metadata) else copy.deepcopy(value)
+                for key, value in self._items.items()
+            }
+        out: dict[str, Any] = {}
+        for key, value in self._items.items():
+            if key in skip:
+                continue
+            if isinstance(value, Metadata):
+                prefix = key + "."
+                child = value.as_dictionary([p[len(prefix):] for p in skip if p.startswith(prefix)])
+                if child or not value._items:  # a node emptied by skipping is left out too
+                    out[key] = child
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
 
     def copy(self) -> "Metadata":
         """A deep copy."""

@@ -14,7 +14,9 @@ import numpy as np
 
 from . import array_ops
 from .axes import DataAxis
-from .errors import AxisError
+from .errors import AxisError, ChunksError, UnsupportedOptionError
+from .options import check_method_options
+from .preferences import preferences
 
 __all__ = ["ReductionsMixin"]
 
@@ -53,29 +55,79 @@ class ReductionsMixin:
         axes = [a.copy() for i, a in enumerate(self.axes_manager._axes) if i not in removed]
         return self._new_like(data, axes)
 
-    def _reduce(self, name: str, axis: Any, out=None, rechunk: bool = False):
+    def _operand(self, rechunk: Any, whole: tuple[int, ...], what: str):
+        """The data to operate on, rechunked first as ``rechunk`` asks (HyperSpy's meaning).
+
+        ``False``: as they are. ``True``/``"auto"``: the ``whole`` numpy axes in one chunk
+        (other axes keep their chunks unless blocks would outgrow twice
+        ``preferences.chunk_target_bytes``). ``"dask_auto"``: dask's automatic chunks. A
+        tuple: those chunks. In-memory data have no chunks: any other value than False raises.
+        """
+        data = self.data
+        if rechunk is False or rechunk is None:
+            return data
+        if not self.lazy:
+            raise UnsupportedOptionError(
+                f"{what}: rechunk={rechunk!r} rechunks lazy data before the operation; this signal "
+                "is in memory (no chunks). Leave rechunk=False, or use s.as_lazy(chunks=...) first.")
+        if rechunk is True or rechunk == "auto":
+            chunks: Any = {i: -1 for i in whole}
+            biggest = np.prod([data.shape[i] if i in whole else max(c) for i, c in enumerate(data.chunks)])
+            if biggest * data.dtype.itemsize > 2 * preferences.chunk_target_bytes:
+                chunks = {i: -1 if i in whole else "auto" for i in range(data.ndim)}
+            return data.rechunk(chunks, block_size_limit=preferences.chunk_target_bytes)
+        if rechunk == "dask_auto":
+            return data.rechunk("auto")
+        if isinstance(rechunk, tuple):
+            try:
+                return data.rechunk(rechunk)
+            except ValueError as exc:
+                raise ChunksError(f"{what}: rechunk={rechunk!r} does not fit data of shape "
+                                  f"{data.shape}: {exc}") from exc
+        raise ChunksError(f"{what}: rechunk must be False, True, 'auto', 'dask_auto' or a tuple of "
+                          f"chunks; got {rechunk!r}.")
+
+    @staticmethod
+    def _deliver(result, out):
+        """Return ``result``, or write it into ``out`` (firing its ``data_changed``) and return None."""
+        if out is None:
+            return result
+        out._receive(result.data)
+        return None
+
+    def _reduce(self, name: str, axis: Any, out=None, rechunk: Any = False):
         axes = self._numpy_axes(axis)
+        data = self._operand(rechunk, axes, name)
         if not axes:
             result = self.deepcopy()
         else:
-            result = self._without_axes(array_ops.reduce(name, self.data, axes), axes)
-        if out is not None:
-            out.data = result.data if (out.lazy or result.lazy) else np.asarray(result.data)
-            return None
-        return result
+            result = self._without_axes(array_ops.reduce(name, data, axes), axes)
+        return self._deliver(result, out)
 
     # -- arg-reductions ----------------------------------------------------------------
-    def _arg(self, name: str, axis: Any, values: bool):
-        index = self._single_axis(axis, name)
-        data = array_ops.arg_reduce(name, self.data, index)
+    def _arg(self, name: str, axis: Any, values: bool, out, rechunk: Any, what: str):
+        index = self._single_axis(axis, what)
+        data = array_ops.arg_reduce(name, self._operand(rechunk, (index,), what), index)
         if values:
             axis_values = self.axes_manager._axes[index].axis
             data = axis_values[data] if not self.lazy else data.map_blocks(
                 lambda b: axis_values[b], dtype=axis_values.dtype)
-        return self._without_axes(data, (index,))
+        return self._deliver(self._without_axes(data, (index,)), out)
 
-    def indexmax(self, axis: Any, out=None, rechunk: bool = False):
+    def indexmax(self, axis: Any, out=None, rechunk: Any = False):
         """Index of the maximum along one axis (NaNs ignored).
+
+        Parameters
+        ----------
+        axis
+            One axis: an index, a name or a DataAxis.
+        out
+            A signal shaped like the result to receive it (written into its array when both
+            are in memory, as HyperSpy does; its ``data_changed`` fires); None is returned.
+        rechunk
+            Lazy data only: ``True``/``"auto"`` puts the axis in one chunk first,
+            ``"dask_auto"`` uses dask's automatic chunks, a tuple gives the chunks. Any other
+            value than False on in-memory data raises ``UnsupportedOptionError``.
 
         Examples
         --------
@@ -84,23 +136,34 @@ class ReductionsMixin:
         >>> Signal1D(np.array([[0., 3., 1.], [5., 0., 0.]])).indexmax(-1).data
         array([1, 0])
         """
-        return self._arg("nanargmax", axis, values=False)
+        return self._arg("nanargmax", axis, False, out, rechunk, "indexmax")
 
-    def indexmin(self, axis: Any, out=None, rechunk: bool = False):
-        """Index of the minimum along one axis (NaNs ignored)."""
-        return self._arg("nanargmin", axis, values=False)
+    def indexmin(self, axis: Any, out=None, rechunk: Any = False):
+        """Index of the minimum along one axis (NaNs ignored); ``out``, ``rechunk`` as :meth:`indexmax`."""
+        return self._arg("nanargmin", axis, False, out, rechunk, "indexmin")
 
-    def valuemax(self, axis: Any, out=None, rechunk: bool = False):
-        """Calibrated axis value at the maximum along one axis."""
-        return self._arg("nanargmax", axis, values=True)
+    def valuemax(self, axis: Any, out=None, rechunk: Any = False):
+        """Calibrated axis value at the maximum along one axis; ``out``, ``rechunk`` as :meth:`indexmax`.
 
-    def valuemin(self, axis: Any, out=None, rechunk: bool = False):
-        """Calibrated axis value at the minimum along one axis."""
-        return self._arg("nanargmin", axis, values=True)
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.array([[0., 3., 1.], [5., 0., 0.]])); s.axes_manager[-1].scale = 0.5
+        >>> out = s.valuemax(-1); s.isig[2] = 9.0; s.valuemax(-1, out=out); out.data
+        array([1., 1.])
+        """
+        return self._arg("nanargmax", axis, True, out, rechunk, "valuemax")
+
+    def valuemin(self, axis: Any, out=None, rechunk: Any = False):
+        """Calibrated axis value at the minimum along one axis; ``out``, ``rechunk`` as :meth:`indexmax`."""
+        return self._arg("nanargmin", axis, True, out, rechunk, "valuemin")
 
     # -- integrals and differences ----------------------------------------------------
-    def integrate1D(self, axis: Any, out=None, rechunk: bool = False):
+    def integrate1D(self, axis: Any, out=None, rechunk: Any = False):
         """Integral along one axis: a sum when the axis is binned, Simpson's rule otherwise.
+
+        ``out`` and ``rechunk`` as in :meth:`indexmax`.
 
         Examples
         --------
@@ -112,14 +175,17 @@ class ReductionsMixin:
         """
         index = self._single_axis(axis, "integrate1D")
         data_axis = self.axes_manager._axes[index]
+        operand = self._operand(rechunk, (index,), "integrate1D")
         if data_axis.is_binned:
-            data = array_ops.reduce("sum", self.data, (index,))
+            data = array_ops.reduce("sum", operand, (index,))
         else:
-            data = array_ops.integrate_simpson(self.data, index, data_axis.axis)
-        return self._without_axes(data, (index,))
+            data = array_ops.integrate_simpson(operand, index, data_axis.axis)
+        return self._deliver(self._without_axes(data, (index,)), out)
 
-    def diff(self, axis: Any, order: int = 1, out=None, rechunk: bool = False):
+    def diff(self, axis: Any, order: int = 1, out=None, rechunk: Any = False):
         """``order``-th discrete difference along one axis; the axis loses ``order`` points.
+
+        ``out`` and ``rechunk`` as in :meth:`indexmax`.
 
         The axis offset moves by half a step per order, so values sit between the samples.
 
@@ -132,7 +198,8 @@ class ReductionsMixin:
         (array([1., 3., 5.]), 0.5)
         """
         index = self._single_axis(axis, "diff")
-        data = array_ops.array_module(self.data).diff(self.data, n=order, axis=index)
+        operand = self._operand(rechunk, (index,), "diff")
+        data = array_ops.array_module(operand).diff(operand, n=order, axis=index)
         axes = [a.copy() for a in self.axes_manager._axes]
         old = axes[index]
         if old.is_uniform:
@@ -146,10 +213,24 @@ class ReductionsMixin:
             new = DataAxis(axis=values, name=old.name, units=old.units, navigate=old.navigate,
                            is_binned=old.is_binned)
         axes[index] = new
-        return self._new_like(data, axes)
+        return self._deliver(self._new_like(data, axes), out)
 
     def derivative(self, axis: Any, order: int = 1, out=None, **kwargs):
         """``order``-th derivative along one axis against its calibrated values (numpy.gradient).
+
+        Lazy data are rechunked so the axis is in one chunk (the gradient needs all of it).
+
+        Parameters
+        ----------
+        axis
+            One axis: an index, a name or a DataAxis.
+        order
+            How many times to differentiate.
+        out
+            As in :meth:`indexmax`.
+        **kwargs
+            Passed to :func:`numpy.gradient`: ``edge_order`` (1 or 2). Anything else raises
+            ``UnsupportedOptionError`` (``rechunk`` too: HyperSpy ignores it since 1.7).
 
         Examples
         --------
@@ -159,9 +240,13 @@ class ReductionsMixin:
         >>> s.derivative(-1).data
         array([1., 2., 4., 6., 7.])
         """
+        check_method_options(kwargs, ["edge_order"], where="derivative",
+                             hint="Other numpy.gradient options do not apply: the axis and its "
+                                  "calibrated values are given by the signal.")
         index = self._single_axis(axis, "derivative")
         coordinates = self.axes_manager._axes[index].axis
-        return self._new_like(array_ops.gradient(self.data, index, coordinates, order))
+        data = array_ops.gradient(self.data, index, coordinates, order, **kwargs)
+        return self._deliver(self._new_like(data), out)
 
 
 def _make_reduction(name: str):
@@ -169,7 +254,7 @@ def _make_reduction(name: str):
             "std": "Standard deviation", "var": "Variance"}[name.removeprefix("nan")]
     nan = " ignoring NaNs" if name.startswith("nan") else ""
 
-    def method(self, axis: Any = None, out=None, rechunk: bool = False):
+    def method(self, axis: Any = None, out=None, rechunk: Any = False):
         return self._reduce(name, axis, out=out, rechunk=rechunk)
 
     method.__name__ = method.__qualname__ = name
@@ -181,7 +266,12 @@ def _make_reduction(name: str):
         An index, a name, a DataAxis, a tuple of those, ``"navigation"``, ``"signal"`` or
         ``axes_manager.signal_axes``.
     out
-        A signal to receive the result (its data are replaced).
+        A signal shaped like the result to receive it (written into its array when both are
+        in memory, as HyperSpy does; its ``data_changed`` fires); None is returned.
+    rechunk
+        Lazy data only: ``True``/``"auto"`` puts the reduced axes in one chunk first,
+        ``"dask_auto"`` uses dask's automatic chunks, a tuple gives the chunks; any other value
+        than False on in-memory data raises ``UnsupportedOptionError``.
 
     Returns
     -------

@@ -24,7 +24,12 @@ from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
 from .preferences import preferences
 from .plot.signal_methods import PlotMixin
-from .processing.signal_methods import ProcessingMixin
+from .processing.chunking_methods import ChunkingMixin
+from .processing.map_methods import MapMixin
+from .processing.navigator_methods import NavigatorMixin
+from .processing.statistics_methods import StatisticsMixin
+from .processing.transform_methods import TransformMixin
+from .processing.virtual_image_methods import VirtualImageMixin
 from .reductions import ReductionsMixin
 from .signal_registry import register_signal_class, signal_class_for
 
@@ -32,8 +37,19 @@ __all__ = ["BaseSignal"]
 
 
 @register_signal_class
-class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixin, PlotMixin,
-                 DecompositionMixin):
+class BaseSignal(
+    ArithmeticMixin,     # operators, ufuncs, broadcasting (arithmetic.py)
+    IndexingMixin,       # inav / isig (indexing.py)
+    ReductionsMixin,     # sum ... indexmax, integrate1D, diff, derivative (reductions.py)
+    ChunkingMixin,       # rechunk, iterate_blocks, explain (processing/chunking_methods.py)
+    MapMixin,            # map (processing/map_methods.py)
+    TransformMixin,      # rebin, fft, ifft (processing/transform_methods.py)
+    StatisticsMixin,     # get_histogram (processing/statistics_methods.py)
+    VirtualImageMixin,   # virtual_image (processing/virtual_image_methods.py)
+    NavigatorMixin,      # navigator, compute_navigator (processing/navigator_methods.py)
+    PlotMixin,           # plot (plot/signal_methods.py)
+    DecompositionMixin,  # decomposition (learn/signal_methods.py)
+):
     """A multidimensional signal: an array, its calibrated axes and its metadata.
 
     Parameters
@@ -147,7 +163,8 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             self._events = events
         return self._events
 
-    def _replace(self, data: Any, axes: Sequence[Mapping[str, Any] | DataAxis] | None = None) -> None:
+    def _replace(self, data: Any, axes: Sequence[Mapping[str, Any] | DataAxis] | None = None, *,
+                 values_changed: bool = True) -> None:
         """Make ``data`` (and, optionally, ``axes``) this signal's: the one place data change.
 
         Every path that changes a signal's data or axes in place comes here: the ``data``
@@ -163,6 +180,9 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             They are swapped into the existing :class:`AxesManager` (its listeners stay
             connected), firing its ``any_axis_changed`` once when they differ from the current
             ones; the class follows a change of signal dimension.
+        values_changed
+            False when the values are the same (``compute``, ``rechunk``): what was derived
+            from them (the stored navigator) stays valid. ``data_changed`` fires either way.
 
         Raises
         ------
@@ -185,8 +205,33 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             sig_dim = self.axes_manager.signal_dimension
             if self._signal_dimension is not None and self._signal_dimension != sig_dim:
                 self.__class__ = signal_class_for(sig_dim, self.metadata.get_item("Signal.signal_type", ""))
+        if values_changed or axes is not None:
+            self._forget_navigator()
         if self._events is not None:
             self._events.data_changed.trigger(obj=self)
+
+    def _receive(self, data: Any) -> None:
+        """Take an operation's result as the ``out=`` signal (HyperSpy's ``out`` semantics).
+
+        When both arrays are in memory (and this one is writeable) the result is written into
+        this signal's existing array, cast to its dtype as numpy assignment casts; otherwise
+        (lazy either side) the data are replaced. Either way ``data_changed`` fires once.
+
+        Raises
+        ------
+        ShapeMismatchError
+            When the result's shape differs from this signal's.
+        """
+        if tuple(data.shape) != tuple(self._data.shape):
+            raise ShapeMismatchError(
+                f"out= has data of shape {tuple(self._data.shape)} but the result has shape "
+                f"{tuple(data.shape)}; pass a signal shaped like the result (e.g. from a first call "
+                "without out=).")
+        if not self.lazy and not is_lazy(data) and self._data.flags.writeable:
+            self._data[...] = data
+            self._replace(self._data)
+        else:
+            self._replace(data)
 
     def __getstate__(self) -> dict[str, Any]:
         # Listeners (plots, ROIs) belong to this process's objects, not to the signal's value.
@@ -235,6 +280,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
             data = as_dask(data, chunks)
         new = self._new_like(data)
         new._file_closers = list(self._file_closers)
+        new.navigator = self.navigator  # the same values: the navigator still holds
         return new
 
     def compute(self, close_file: bool = False, show_progressbar: bool | None = None) -> "BaseSignal":
@@ -257,7 +303,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         """
         if self.lazy:
             (computed,) = compute_arrays(self._data, show_progressbar=_progress(show_progressbar))
-            self._replace(computed)
+            self._replace(computed, values_changed=False)
         if close_file:
             self.close_file()
         return self
@@ -268,14 +314,15 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         for close in closers:
             close()
 
+    # -- numpy axes ------------------------------------------------------------------
     @property
-    def navigator(self):
-        """The navigator image (a signal) used by ``plot``; stored in the metadata, saved with the file."""
-        return self.metadata.get_item("_HyperSpy.navigator", None)
+    def _nav_ndim(self) -> int:
+        """Number of navigation axes (they come first in numpy order)."""
+        return sum(1 for a in self.axes_manager._axes if a.navigate)
 
-    @navigator.setter
-    def navigator(self, navigator) -> None:
-        self.metadata.set_item("_HyperSpy.navigator", navigator)
+    def _sig_numpy_axes(self) -> tuple[int, ...]:
+        """Numpy axis numbers of the signal axes."""
+        return tuple(range(self._nav_ndim, self._data.ndim))
 
     # -- copies and new signals ------------------------------------------------------
     def _new_like(self, data, axes=None, cls: type | None = None) -> "BaseSignal":
@@ -289,7 +336,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         if cls is None:
             cls = signal_class_for(signal_dim, self.metadata.get_item("Signal.signal_type", ""))
         new = cls.__new__(cls)
-        BaseSignal.__init__(new, data, axes, self.metadata.as_dictionary(),
+        BaseSignal.__init__(new, data, axes, self.metadata.as_dictionary(skip=self._metadata_not_copied),
                             self.original_metadata.as_dictionary(), ragged=self.ragged)
         return new
 
@@ -300,6 +347,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         """A copy that shares nothing (lazy data keep their graph: dask arrays are immutable)."""
         data = self._data if self.lazy else self._data.copy()
         new = self._new_like(data, cls=type(self))
+        new.navigator = self.navigator
         return new
 
     __deepcopy__ = lambda self, memo: self.deepcopy()  # noqa: E731
@@ -308,6 +356,7 @@ class BaseSignal(ArithmeticMixin, IndexingMixin, ReductionsMixin, ProcessingMixi
         """A copy sharing the data array, with its own axes and metadata."""
         new = self._new_like(self._data, cls=type(self))
         new._file_closers = list(self._file_closers)
+        new.navigator = self.navigator
         return new
 
     __copy__ = copy

@@ -23,8 +23,8 @@ def _whole(data, axes: Sequence[int]):
     return data.rechunk({a: -1 for a in axes})
 
 
-def fftn(data, axes: Sequence[int], *, shift: bool = False):
-    """N-dimensional FFT over ``axes`` (numpy or dask in, the same out).
+def fftn(data, axes: Sequence[int], *, shift: bool = False, norm: str | None = None):
+    """N-dimensional FFT over ``axes`` (numpy or dask in, the same out); ``norm`` as numpy's.
 
     Examples
     --------
@@ -35,11 +35,12 @@ def fftn(data, axes: Sequence[int], *, shift: bool = False):
     axes = tuple(axes)
     data = _whole(data, axes)
     mod = da if is_lazy(data) else np
-    out = mod.fft.fftn(data, axes=axes)
+    out = mod.fft.fftn(data, axes=axes, norm=norm)
     return mod.fft.fftshift(out, axes=axes) if shift else out
 
 
-def ifftn(data, axes: Sequence[int], *, shift: bool = False, real: bool = False):
+def ifftn(data, axes: Sequence[int], *, shift: bool = False, real: bool = False,
+          norm: str | None = None):
     """Inverse of :func:`fftn` (``shift``: the input was shifted); ``real`` keeps the real part.
 
     Examples
@@ -53,7 +54,7 @@ def ifftn(data, axes: Sequence[int], *, shift: bool = False, real: bool = False)
     mod = da if is_lazy(data) else np
     if shift:
         data = mod.fft.ifftshift(data, axes=axes)
-    out = mod.fft.ifftn(data, axes=axes)
+    out = mod.fft.ifftn(data, axes=axes, norm=norm)
     return out.real if real else out
 
 
