@@ -10,7 +10,7 @@ import zarr
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lazysignal.errors import ChunksError
+from lazysignal.errors import ChunksError, MissingFileError
 from lazysignal.io.backends import zarr_chunks as zc
 
 
@@ -33,9 +33,10 @@ def test_direct_reads_equal_zarr_reads(tmp_path_factory, shape, data, compressor
     z = _array(root, values, chunks, compressor, separator)
     z[...] = values
     layout = zc.layout_of(z, root)
-    np.testing.assert_array_equal(zc.lazy_array(layout).compute(), z[...])
+    # zarr 3 skipped the chunks equal to the fill value: read them as zarr does.
+    np.testing.assert_array_equal(zc.lazy_array(layout, missing="fill").compute(), z[...])
     multiple = tuple(c * data.draw(st.integers(1, 3)) for c in chunks)
-    x = zc.lazy_array(layout, chunks=multiple)
+    x = zc.lazy_array(layout, chunks=multiple, missing="fill")
     np.testing.assert_array_equal(x.compute(), values)
 
 
@@ -50,7 +51,7 @@ def test_direct_writes_read_back_with_zarr(tmp_path_factory, shape, data):
     np.testing.assert_array_equal(zarr.open_array(root, path="a/data")[...], values)
 
 
-def test_missing_chunk_reads_as_fill_value_and_edges_are_padded(tmp_path):
+def test_missing_chunk_raises_or_reads_as_fill_value_and_edges_are_padded(tmp_path):
     root = str(tmp_path)
     values = np.arange(1.0, 26.0).reshape(5, 5)
     z = _array(root, values, (2, 2))
@@ -60,7 +61,11 @@ def test_missing_chunk_reads_as_fill_value_and_edges_are_padded(tmp_path):
         open(os.path.join(root, "a", "data", "2", "2"), "rb").read())
     assert np.frombuffer(edge, "<f8").size == 4
     os.remove(os.path.join(root, "a", "data", "0", "0"))
-    got = zc.lazy_array(zc.layout_of(z, root)).compute()
+    # Every chunk is written (HyperSpy, lazysignal): a missing one is a lost file ...
+    with pytest.raises(MissingFileError, match=r"data/0/0' is missing.*chunk \(0, 0\)"):
+        zc.lazy_array(zc.layout_of(z, root)).compute()
+    # ... unless the store was written without fill-value chunks (zarr 3's default).
+    got = zc.lazy_array(zc.layout_of(z, root), missing="fill").compute()
     expected = values.copy()
     expected[:2, :2] = 0
     np.testing.assert_array_equal(got, expected)

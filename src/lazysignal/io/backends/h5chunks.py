@@ -40,7 +40,7 @@ import h5py
 import numpy as np
 from isal import isal_zlib
 
-from lazysignal.errors import FileChangedError, FileFormatError
+from lazysignal.errors import FileChangedError, FileFormatError, LazySignalError
 
 from ...lazy import CountProgress
 from .block_source import attach
@@ -336,8 +336,19 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
 def _read_block(plan: _Plan, block_id: tuple[int, ...] = (), out: np.ndarray | None = None) -> np.ndarray:
     lo = [plan.starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [plan.starts[ax][i + 1] for ax, i in enumerate(block_id)]
-    with _dataset(plan.path, plan.name, plan.stamp) as (dset, _):
-        return _read_region(plan, dset, lo, hi, out)
+    try:
+        with _dataset(plan.path, plan.name, plan.stamp) as (dset, _):
+            return _read_region(plan, dset, lo, hi, out)
+    except LazySignalError:
+        raise
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:
+        # HDF5's errors for a file cut or damaged after it was opened ("wrong B-tree
+        # signature", "addr overflow"...) name neither the file nor what was expected.
+        size = os.stat(plan.path).st_size if os.path.exists(plan.path) else "no"
+        raise FileFormatError(
+            f"{plan.path!r}: dataset {plan.name!r}, block {tuple(lo)}:{tuple(hi)} cannot be "
+            f"read ({type(exc).__name__}: {exc}); expected the HDF5 file as it was loaded, "
+            f"found {size} bytes on disk. The file was damaged or cut short.") from exc
 
 
 def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int],

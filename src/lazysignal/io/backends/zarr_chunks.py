@@ -23,6 +23,7 @@ import dask.base
 import numcodecs
 import numpy as np
 
+from ...errors import FileFormatError, MissingFileError, TruncatedFileError
 from .block_source import attach
 from .chunk_grid import block_sizes, starts, valid_extent
 
@@ -76,22 +77,74 @@ def layout_of(array: Any, store_root: str) -> ChunkLayout | None:
                        tuple(meta.chunks), dtype.str, codec, fill, separator)
 
 
-def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.ndarray) -> bool:
-    """Decode chunk ``index`` into ``out`` (a full-chunk C buffer); False when it is missing."""
+def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.ndarray,
+                 missing: str = "raise") -> bool:
+    """Decode chunk ``index`` into ``out`` (a full-chunk C buffer); False when it is missing
+    and ``missing="fill"``.
+
+    A missing chunk file raises :class:`MissingFileError` by default: HyperSpy (zarr 2) and
+    lazysignal write every chunk, so a gap is a lost file, not a chunk of fill values
+    (``missing="fill"`` reads stores written with zarr 3's default, which skips chunks equal
+    to the fill value). A chunk whose
+    size or encoded header disagrees with the array's metadata raises
+    :class:`TruncatedFileError` / :class:`FileFormatError` instead of decoding garbage.
+    """
+    path = layout.chunk_path(index)
     try:
-        with open(layout.chunk_path(index), "rb") as f:
+        with open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        return False
+        if missing == "fill":
+            return False
+        raise MissingFileError(
+            f"{path!r} is missing: the zarr array {layout.directory!r} of shape {layout.shape} "
+            f"needs chunk {index} (every chunk is written by HyperSpy and lazysignal); the store "
+            "is incomplete (an interrupted copy or save?). Copy the store again, or save it "
+            "again (resume=True completes an interrupted zspy save); for a store written "
+            "without chunks equal to the fill value, load with missing_chunks='fill'."
+        ) from None
+    check_encoded_chunk(layout, codec, raw, path, out.nbytes)
     if codec is None:
         out.reshape(-1).view(np.uint8)[:] = np.frombuffer(raw, np.uint8)
-    else:
+        return True
+    try:
         codec.decode(raw, out=out)
+    except Exception as exc:  # a codec's own error type says nothing about the file
+        raise FileFormatError(
+            f"{path!r}: chunk {index} of {layout.directory!r} does not decode with "
+            f"{layout.codec}: {type(exc).__name__}: {exc}. The chunk file is damaged."
+        ) from exc
     return True
 
 
+def check_encoded_chunk(layout: ChunkLayout, codec, raw: bytes, path: str, nbytes: int) -> None:
+    """Raise when an encoded chunk's size disagrees with what it must hold.
+
+    Uncompressed chunks hold exactly ``nbytes``; a Blosc frame's 16-byte header records the
+    decoded and the encoded size, which must be ``nbytes`` and ``len(raw)`` (a chunk cut
+    short by a killed writer fails here; Blosc itself would decode the part it has).
+    """
+    if codec is None:
+        if len(raw) != nbytes:
+            raise TruncatedFileError(
+                f"{path!r}: an uncompressed chunk of {layout.directory!r} must hold {nbytes} "
+                f"bytes; the file has {len(raw)}.")
+        return
+    if layout.codec and layout.codec.get("id") == "blosc":
+        if len(raw) < 16:
+            raise TruncatedFileError(
+                f"{path!r}: a Blosc chunk starts with a 16-byte header; the file has "
+                f"{len(raw)} bytes.")
+        decoded, encoded = int.from_bytes(raw[4:8], "little"), int.from_bytes(raw[12:16], "little")
+        if decoded != nbytes or encoded != len(raw):
+            raise TruncatedFileError(
+                f"{path!r}: expected a Blosc chunk of {nbytes} bytes decoded, {encoded} bytes "
+                f"encoded (as its header says); found a header for {decoded} decoded bytes and "
+                f"a file of {len(raw)} bytes. The chunk file is cut short or damaged.")
+
+
 def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (),
-                out: np.ndarray | None = None) -> np.ndarray:
+                out: np.ndarray | None = None, missing: str = "raise") -> np.ndarray:
     lo = [block_starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [block_starts[ax][i + 1] for ax, i in enumerate(block_id)]
     dtype = layout.np_dtype
@@ -110,18 +163,20 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
         if not whole and scratch is None:
             scratch = np.empty(layout.chunks, dtype)
         buf = target if whole else scratch
-        if not _decode_into(layout, codec, index, buf):
+        if not _decode_into(layout, codec, index, buf, missing):
             target[...] = layout.fill_value
         elif not whole:
             target[...] = scratch[tuple(slice(0, v) for v in valid)]
     return out
 
 
-def lazy_array(layout: ChunkLayout, *, chunks: Any = None) -> da.Array:
+def lazy_array(layout: ChunkLayout, *, chunks: Any = None, missing: str = "raise") -> da.Array:
     """A dask array whose tasks read and decode their chunk files directly.
 
     ``chunks``: None (or "auto") for the stored chunks, or multiples of them (see
-    :func:`lazysignal.io.backends.chunk_grid.block_sizes`).
+    :func:`lazysignal.io.backends.chunk_grid.block_sizes`). ``missing``: ``"raise"`` (a
+    missing chunk file raises :class:`~lazysignal.errors.MissingFileError`) or ``"fill"``
+    (it reads as the fill value, as zarr does).
 
     Examples
     --------
@@ -138,8 +193,10 @@ def lazy_array(layout: ChunkLayout, *, chunks: Any = None) -> da.Array:
     blocks = block_sizes(request, layout.shape, layout.chunks, layout.np_dtype, where)
     block_starts = starts(blocks)
     stamp = [os.stat(layout.directory).st_mtime_ns] if os.path.isdir(layout.directory) else []
-    name = "zarr-chunks-" + dask.base.tokenize(layout, blocks, stamp)
-    reader = _BlockReader(layout, block_starts)
+    if missing not in ("raise", "fill"):
+        raise ValueError(f"missing must be 'raise' or 'fill', not {missing!r}")
+    name = "zarr-chunks-" + dask.base.tokenize(layout, blocks, stamp, missing)
+    reader = _BlockReader(layout, block_starts, missing)
     return attach(da.map_blocks(reader, dtype=layout.np_dtype, chunks=blocks, name=name,
                                 meta=np.empty((0,) * len(layout.shape), layout.np_dtype)), reader)
 
@@ -147,17 +204,17 @@ def lazy_array(layout: ChunkLayout, *, chunks: Any = None) -> da.Array:
 class _BlockReader:
     """Picklable task function: reads one block given its block index."""
 
-    def __init__(self, layout: ChunkLayout, block_starts):
-        self.layout, self.block_starts = layout, block_starts
+    def __init__(self, layout: ChunkLayout, block_starts, missing: str = "raise"):
+        self.layout, self.block_starts, self.missing = layout, block_starts, missing
 
     def __call__(self, block_id: tuple[int, ...] = ()) -> np.ndarray:
-        return _read_block(self.layout, self.block_starts, block_id)
+        return _read_block(self.layout, self.block_starts, block_id, missing=self.missing)
 
     #: Also the array's block source: reads a whole block into a given buffer (``block_source``).
     reads_regions = False
 
     def read_into(self, block_id: tuple[int, ...], out: np.ndarray, region: None = None) -> np.ndarray:
-        return _read_block(self.layout, self.block_starts, block_id, out)
+        return _read_block(self.layout, self.block_starts, block_id, out, missing=self.missing)
 
 
 class _ChunkFileTarget:

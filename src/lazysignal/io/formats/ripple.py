@@ -13,7 +13,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from ...errors import FileFormatError
+from ...errors import FileFormatError, MissingFileError
 from ..backends.chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 from ..backends.metadata import set_item
@@ -157,8 +157,8 @@ def _raw_path(path: str) -> str:
     for ext in (".raw", ".RAW"):
         if os.path.exists(stem + ext):
             return stem + ext
-    raise FileNotFoundError(
-        f"No data file beside {path!r}: expected {stem + '.raw'!r} (or .RAW)."
+    raise MissingFileError(
+        f"No data file beside {path!r}: expected {stem + '.raw'!r} (or .RAW), found none."
     )
 
 

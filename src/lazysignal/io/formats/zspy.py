@@ -96,8 +96,9 @@ class _ZarrTree(TreeBackend):
     format_name = "zspy"
 
     def __init__(self, path: str | os.PathLike, *, compressor: Any = None,
-                 separator: str = "/", parallel: bool = True) -> None:
+                 separator: str = "/", parallel: bool = True, missing: str = "raise") -> None:
         super().__init__(path)
+        self.missing = missing
         self.compressor = compressor
         self.separator = separator
         self.parallel = parallel
@@ -125,14 +126,17 @@ class _ZarrTree(TreeBackend):
     def data_array(self, array: Any, *, lazy: bool, chunks: Any) -> Any:
         layout = self._direct_layout(array)
         if layout is not None:
-            data = _zarr_chunks.lazy_array(layout, chunks=None if not lazy else chunks)
+            data = _zarr_chunks.lazy_array(layout, chunks=None if not lazy else chunks,
+                                           missing=self.missing)
             return data if lazy else data.compute()
         if not lazy:
             return np.asarray(array[...])
         # A zip store: the same blocks as a directory store (stored chunks or multiples).
         blocks = plan_chunks(chunks, array.shape, array.dtype, stored=array.chunks,
                              where=f"{array.path!r} in {self.path!r}")
-        return da.from_zarr(array, chunks=blocks)
+        return da.from_array(_GuardedZip(array, self.path), chunks=blocks, asarray=False,
+                             name="zspy-zip-" + da.core.tokenize(
+                                 self.path, os.stat(self.path).st_mtime_ns, array.path, blocks))
 
     def _array_options(self) -> dict:
         return {
@@ -187,6 +191,30 @@ class _ZarrTree(TreeBackend):
         return value
 
 
+class _GuardedZip:
+    """A zarr array in a zip store whose reads raise our error for a damaged zip.
+
+    A lazy read meets the zip's damage when it computes (a bad CRC, a cut entry): the
+    file's name and what went wrong, as :class:`FileFormatError`, instead of zipfile's or
+    Blosc's own exception.
+    """
+
+    def __init__(self, array: Any, path: str) -> None:
+        self.array, self.path = array, path
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        try:
+            return np.asarray(self.array[key])
+        except (KeyError, ValueError, OSError, zarr.errors.BaseZarrError, zipfile.BadZipFile,
+                RuntimeError) as exc:
+            raise FileFormatError(
+                f"{self.path!r}: reading {self.array.path!r} from the zip failed "
+                f"({type(exc).__name__}: {exc}); expected a readable zip of a zarr store. "
+                "The zip is damaged."
+            ) from exc
+
+
 def _open_root(path: str) -> tuple[zarr.Group, Any]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file or directory: {path!r}")
@@ -202,7 +230,7 @@ def _open_root(path: str) -> tuple[zarr.Group, Any]:
     try:
         return zarr.open_group(store, mode="r"), store
     except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError,
-            ValueError, KeyError) as exc:
+            ValueError, KeyError, zipfile.BadZipFile, RuntimeError) as exc:
         raise FileFormatError(
             f"{path!r} is not a readable zarr store ({type(exc).__name__}: {exc}); expected "
             "HyperSpy's .zspy layout (a zarr group with .zgroup/.zattrs at its root)."
@@ -211,7 +239,7 @@ def _open_root(path: str) -> tuple[zarr.Group, Any]:
 
 def read(
     path: str | os.PathLike, *, lazy: bool = False, chunks: Any = "auto",
-    distributed: bool = True, **format_options: Any,
+    distributed: bool = True, missing_chunks: str = "raise", **format_options: Any,
 ) -> list[SignalDict]:
     """Read every signal of a ``.zspy`` store (nested or flat directory, or zip).
 
@@ -225,6 +253,11 @@ def read(
         ``"auto"`` for the stored chunks, or dask chunks (best a multiple of the stored ones).
     distributed
         Accepted for the common reader signature; zarr arrays are always read per task.
+    missing_chunks
+        A directory store's missing chunk file: ``"raise"`` (default:
+        :class:`~lazysignal.errors.MissingFileError`, since HyperSpy and lazysignal write every
+        chunk, a gap is a lost file) or ``"fill"`` (read it as the fill value, for stores
+        written by zarr 3 with its default of skipping fill-value chunks).
 
     Returns
     -------
@@ -244,14 +277,17 @@ def read(
     check_options(format_options, accepted_options(read), where="zspy.read")
     path = os.fspath(path)
     root, store = _open_root(path)
-    backend = _ZarrTree(path)
+    if missing_chunks not in ("raise", "fill"):
+        raise ValueError(f"missing_chunks must be 'raise' or 'fill', not {missing_chunks!r}")
+    backend = _ZarrTree(path, missing=missing_chunks)
     keep = False
     try:
         signals = read_signals(root, backend, lazy=lazy, chunks=chunks)
         keep = lazy
     except (FileFormatError, ChunksError, FileNotFoundError):
         raise
-    except (KeyError, ValueError, OSError, zarr.errors.BaseZarrError) as exc:
+    except (KeyError, ValueError, OSError, zarr.errors.BaseZarrError, zipfile.BadZipFile,
+            RuntimeError) as exc:  # RuntimeError: Blosc's for a damaged chunk
         raise backend.error(f"the zarr store cannot be read ({type(exc).__name__}: {exc})") \
             from exc
     finally:
