@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FormatCapabilityError
@@ -167,7 +168,7 @@ def read_flags(spec: FormatSpec, path: PathLike, *, lazy: bool, chunks: Any,
     return {"lazy": lazy, "chunks": chunks, "distributed": bool(distributed)}
 
 
-def _closer(module, path: Path):
+def _closer(module: ModuleType, path: Path) -> Callable[[], None]:
     def close() -> None:
         module.close(path)
 

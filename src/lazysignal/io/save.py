@@ -18,7 +18,7 @@ from .spec import accepted_options, check_options, passes_on_options
 __all__ = ["save"]
 
 
-def save(signal, filename: str | os.PathLike, *, overwrite: bool | None = None, chunks: Any = None,
+def save(signal: Any, filename: str | os.PathLike, *, overwrite: bool | None = None, chunks: Any = None,
          writer: str | None = None, show_progressbar: bool | None = None,
          **format_options: Any) -> None:
     """Write ``signal`` to ``filename``, choosing the format by extension.

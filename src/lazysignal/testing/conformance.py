@@ -59,7 +59,7 @@ __all__ = ["ReadConformance", "FormatConformance", "truncated_copies", "spectrum
            "image_stack"]
 
 
-def spectrum_image(dtype: Any = "f8"):
+def spectrum_image(dtype: Any = "f8") -> Signal1D:
     """A calibrated (8, 16|512) :class:`~lazysignal.signals.Signal1D` (512 KiB in float64)
     titled "conformance": data for the tests of spectrum formats.
 
@@ -75,7 +75,7 @@ def spectrum_image(dtype: Any = "f8"):
     return Signal1D(data, axes=axes, metadata={"General": {"title": "conformance"}})
 
 
-def image_stack(shape: tuple[int, ...] = (20, 64, 64), dtype: Any = "f4"):
+def image_stack(shape: tuple[int, ...] = (20, 64, 64), dtype: Any = "f4") -> Signal2D:
     """A calibrated stack of images, :class:`~lazysignal.signals.Signal2D` (320 KiB by
     default) titled "conformance": data for the tests of image formats.
 
@@ -132,13 +132,13 @@ def _largest_file(directory: Path) -> Path:
     return max(files, key=lambda p: (p.stat().st_size, str(p)))
 
 
-def _loaded(path: Path, **options: Any):
+def _loaded(path: Path, **options: Any) -> Any:
     signal = load(path, **options)
     assert not isinstance(signal, list), f"{path} holds {len(signal)} signals; make one"
     return signal
 
 
-def _computed(signal) -> np.ndarray:
+def _computed(signal: Any) -> np.ndarray:
     return np.asarray(signal.data.compute() if signal.lazy else signal.data)
 
 
@@ -201,18 +201,18 @@ class ReadConformance:
         directory.mkdir(exist_ok=True)
         return self.make_file(directory)
 
-    def _load(self, path: Path, **options: Any):
+    def _load(self, path: Path, **options: Any) -> Any:
         return _loaded(path, **{**self.load_options, **options})
 
     # ------------------------------------------------------------------ the tests
-    def test_declared_in_the_registry(self):
+    def test_declared_in_the_registry(self) -> None:
         spec = self.spec
         assert self.ext in spec.extensions
         assert spec.writes == isinstance(self, FormatConformance), (
             f"{spec.name} {'writes' if spec.writes else 'is read-only'}: its conformance "
             f"class must subclass {'FormatConformance' if spec.writes else 'ReadConformance'}")
 
-    def test_lazy_equals_eager(self, tmp_path):
+    def test_lazy_equals_eager(self, tmp_path: Path) -> None:
         path, expected = self._file(tmp_path)
         eager = self._load(path)
         assert not eager.lazy
@@ -223,7 +223,7 @@ class ReadConformance:
             assert lazy.lazy and isinstance(lazy.data, da.Array)
             assert_signals_equal(lazy, eager)
 
-    def test_chunks_honoured(self, tmp_path):
+    def test_chunks_honoured(self, tmp_path: Path) -> None:
         path, _ = self._file(tmp_path)
         eager = self._load(path)
         shape = eager.data.shape
@@ -234,7 +234,7 @@ class ReadConformance:
         with pytest.raises(ChunksError):
             self._load(path, lazy=True, chunks=(1,) * (len(shape) + 1))
 
-    def test_distributed_graph_small_and_picklable(self, tmp_path):
+    def test_distributed_graph_small_and_picklable(self, tmp_path: Path) -> None:
         path, _ = self._file(tmp_path)
         if not self.spec.distributed:
             with pytest.raises(FormatCapabilityError, match="distributed=True"):
@@ -256,7 +256,7 @@ class ReadConformance:
             total = client.compute(data.sum(dtype="f8")).result()
         np.testing.assert_allclose(total, expected.sum(dtype="f8"))
 
-    def test_distributed_false_follows_the_spec(self, tmp_path):
+    def test_distributed_false_follows_the_spec(self, tmp_path: Path) -> None:
         path, _ = self._file(tmp_path)
         spec = self.spec
         if spec.memmap:
@@ -269,13 +269,13 @@ class ReadConformance:
             lazy = self._load(path, lazy=True, distributed=False)
             np.testing.assert_array_equal(_computed(lazy), _computed(self._load(path)))
 
-    def test_unknown_read_option_rejected(self, tmp_path):
+    def test_unknown_read_option_rejected(self, tmp_path: Path) -> None:
         path, _ = self._file(tmp_path)
         with pytest.raises(UnsupportedOptionError, match="no_such_option") as err:
             self._load(path, lazy=True, no_such_option=1)
         assert "It accepts" in str(err.value)
 
-    def test_damaged_input_rejected_or_read_correctly(self, tmp_path):
+    def test_damaged_input_rejected_or_read_correctly(self, tmp_path: Path) -> None:
         path, expected = self._file(tmp_path)
         want = _computed(expected)
         cases = list(self.damaged_copies(path, tmp_path / "damaged"))
@@ -296,7 +296,7 @@ class ReadConformance:
                         want_here = want
                     np.testing.assert_array_equal(got, want_here, err_msg=f"{label}, lazy={lazy}")
 
-    def test_writing_follows_the_spec(self, tmp_path):
+    def test_writing_follows_the_spec(self, tmp_path: Path) -> None:
         _, expected = self._file(tmp_path)
         with pytest.raises(FormatCapabilityError, match="read-only"):
             expected.save(tmp_path / f"out.{self.ext}", writer=self.format_name)
@@ -329,7 +329,7 @@ class FormatConformance(ReadConformance):
         signal.save(path, **options)
         return path, signal
 
-    def _check_kept(self, back, signal) -> None:
+    def _check_kept(self, back: Any, signal: Any) -> None:
         np.testing.assert_array_equal(_computed(back), _computed(signal))
         for got, want in zip(back.axes_manager._axes, signal.axes_manager._axes):
             for attr in self.kept_axis_attributes:
@@ -338,13 +338,13 @@ class FormatConformance(ReadConformance):
         for item in self.kept_metadata:
             assert back.metadata.get_item(item) == signal.metadata.get_item(item), item
 
-    def test_round_trip(self, tmp_path):
+    def test_round_trip(self, tmp_path: Path) -> None:
         signal = self.make_signal()
         path = tmp_path / f"eager.{self.ext}"
         signal.save(path, **self.save_options)
         self._check_kept(self._load(path), signal)
 
-    def test_lazy_round_trip_streams(self, tmp_path):
+    def test_lazy_round_trip_streams(self, tmp_path: Path) -> None:
         signal = self.make_signal()
         nav = signal.axes_manager.navigation_dimension
         lazy = signal.as_lazy(chunks=self.chunks_request(signal.data.shape, nav))
@@ -352,14 +352,14 @@ class FormatConformance(ReadConformance):
         lazy.save(path, **self.save_options)
         self._check_kept(self._load(path, lazy=True), signal)
 
-    def test_unknown_write_option_rejected(self, tmp_path):
+    def test_unknown_write_option_rejected(self, tmp_path: Path) -> None:
         path = tmp_path / f"bad.{self.ext}"
         with pytest.raises(UnsupportedOptionError, match="no_such_option") as err:
             self.make_signal().save(path, no_such_option=1, **self.save_options)
         assert "It accepts" in str(err.value)
         assert not path.exists() and not list(tmp_path.iterdir())  # nothing left behind
 
-    def test_save_chunks_follow_the_spec(self, tmp_path):
+    def test_save_chunks_follow_the_spec(self, tmp_path: Path) -> None:
         signal = self.make_signal()
         nav = signal.axes_manager.navigation_dimension
         chunks = (1,) * nav + signal.data.shape[nav:]
@@ -372,7 +372,7 @@ class FormatConformance(ReadConformance):
             with pytest.raises(FormatCapabilityError, match="does not store chunks"):
                 signal.save(path, chunks=chunks, **self.save_options)
 
-    def test_writing_follows_the_spec(self, tmp_path):
+    def test_writing_follows_the_spec(self, tmp_path: Path) -> None:
         signal = self.make_signal()
         path = tmp_path / f"twice.{self.ext}"
         signal.save(path, **self.save_options)

@@ -124,7 +124,7 @@ def _valid_entry(entry: _OpenFile) -> bool:
 # loaded from, even after a save replaced the path with a new file (as long as the handle
 # stays cached: one evicted beyond the bound is reopened by path, and a replaced file then
 # raises FileChangedError rather than being read). Bounded: see handles.HandleCache.
-_handles: HandleCache[_OpenFile] = HandleCache("HDF5 files read by h5chunks", close=_close_entry)
+_handles: HandleCache[tuple[str, tuple[int, ...]], _OpenFile] = HandleCache("HDF5 files read by h5chunks", close=_close_entry)
 
 
 def _open_stamp(file: h5py.File) -> tuple[int, int, int, int]:
@@ -134,7 +134,7 @@ def _open_stamp(file: h5py.File) -> tuple[int, int, int, int]:
 
 @contextmanager
 def _dataset(path: str, name: str,
-             stamp: tuple[int, ...] | None = None) -> Iterator[tuple[h5py.Dataset, tuple]]:
+             stamp: tuple[int, ...] | None = None) -> Iterator[tuple[h5py.Dataset, tuple[int, ...]]]:
     """A read-only handle on ``path``'s dataset, cached per process and file identity, and
     leased: the file stays open until the ``with`` block ends.
 
@@ -144,8 +144,10 @@ def _dataset(path: str, name: str,
     the handle was evicted) refuses a file whose identity differs, rather than silently
     reading other data.
     """
-    entry = _handles.get((path, stamp), _valid_entry) if stamp is not None else None
-    key = (path, stamp)
+    entry = None
+    if stamp is not None:
+        key = (path, stamp)
+        entry = _handles.get(key, _valid_entry)
     if entry is None:
         file = h5py.File(path, "r")
         opened = _open_stamp(file)

@@ -38,6 +38,7 @@ __all__ = ["HandleCache", "DEFAULT_MAX_IDLE"]
 #: per process, and more than the files a session usually reads from at once.
 DEFAULT_MAX_IDLE = 64
 
+K = TypeVar("K", bound=Hashable)
 H = TypeVar("H")
 
 
@@ -48,7 +49,7 @@ class _Entry(Generic[H]):
         self.handle, self.users = handle, 0
 
 
-class HandleCache(Generic[H]):
+class HandleCache(Generic[K, H]):
     """A thread-safe LRU of open handles with leases.
 
     Parameters
@@ -80,7 +81,7 @@ class HandleCache(Generic[H]):
         self.name = name
         self.max_idle = max_idle
         self._close = close
-        self._entries: OrderedDict[Hashable, _Entry[H]] = OrderedDict()
+        self._entries: OrderedDict[K, _Entry[H]] = OrderedDict()
         # Handles taken out of the cache (close_matching) while a task still reads through them.
         self._orphans: dict[int, _Entry[H]] = {}
         self._lock = threading.Lock()
@@ -92,15 +93,15 @@ class HandleCache(Generic[H]):
         with self._lock:
             return len(self._entries)
 
-    def keys(self) -> list[Hashable]:
+    def keys(self) -> list[K]:
         """The keys of the handles open now (least recently used first)."""
         with self._lock:
             return list(self._entries)
 
-    def __iter__(self) -> Iterator[Hashable]:
+    def __iter__(self) -> Iterator[K]:
         return iter(self.keys())
 
-    def get(self, key: Hashable, valid: Callable[[H], bool] = lambda h: True) -> H | None:
+    def get(self, key: K, valid: Callable[[H], bool] = lambda h: True) -> H | None:
         """The cached handle for ``key``, leased (:meth:`release` it), or None."""
         with self._lock:
             entry = self._entries.get(key)
@@ -110,7 +111,7 @@ class HandleCache(Generic[H]):
             self._entries.move_to_end(key)
             return entry.handle
 
-    def acquire(self, key: Hashable, open_: Callable[[], H],
+    def acquire(self, key: K, open_: Callable[[], H],
                 valid: Callable[[H], bool] = lambda h: True) -> H:
         """The handle for ``key``, opened by ``open_()`` when none is cached (or the cached one
         is no longer ``valid``); the caller must :meth:`release` it."""
@@ -120,7 +121,7 @@ class HandleCache(Generic[H]):
         handle = open_()  # outside the lock: opening may be slow
         return self.adopt(key, handle, valid)
 
-    def adopt(self, key: Hashable, handle: H, valid: Callable[[H], bool] = lambda h: True) -> H:
+    def adopt(self, key: K, handle: H, valid: Callable[[H], bool] = lambda h: True) -> H:
         """Put a handle the caller opened under ``key`` and lease it; if another thread cached
         a valid one meanwhile, close ``handle`` and lease that one. Release it after use."""
         stale: list[H] = []
@@ -139,7 +140,7 @@ class HandleCache(Generic[H]):
             self._close(h)
         return result
 
-    def release(self, key: Hashable, handle: H) -> None:
+    def release(self, key: K, handle: H) -> None:
         """End one lease on ``handle``; close what is now idle beyond ``max_idle`` (and the
         handle itself if it was closed for its file while leased)."""
         to_close: list[H] = []
@@ -163,7 +164,7 @@ class HandleCache(Generic[H]):
         return [self._entries.pop(key).handle for key in idle[: max(0, len(idle) - self.max_idle)]]
 
     @contextmanager
-    def lease(self, key: Hashable, open_: Callable[[], H],
+    def lease(self, key: K, open_: Callable[[], H],
               valid: Callable[[H], bool] = lambda h: True) -> Iterator[H]:
         """``with cache.lease(key, open_) as handle:`` — the handle stays open inside."""
         handle = self.acquire(key, open_, valid)
@@ -172,7 +173,7 @@ class HandleCache(Generic[H]):
         finally:
             self.release(key, handle)
 
-    def close_matching(self, match: Callable[[Hashable], bool]) -> int:
+    def close_matching(self, match: Callable[[K], bool]) -> int:
         """Close the handles whose key matches (those under lease when their lease ends);
         return how many were removed from the cache."""
         to_close: list[H] = []

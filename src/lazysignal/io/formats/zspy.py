@@ -65,7 +65,7 @@ def _close_zip(store: zarr.storage.ZipStore) -> None:
 
 # Zip stores opened by lazy reads (their dask arrays read through them), closed by close(path)
 # or when more than the bound sit idle (handles.HandleCache; a closed store reopens on demand).
-_zip_stores: HandleCache[zarr.storage.ZipStore] = HandleCache(
+_zip_stores: HandleCache[tuple[str, int], zarr.storage.ZipStore] = HandleCache(
     "zip stores read by zspy", close=_close_zip)
 _zip_serial = itertools.count()
 
