@@ -15,6 +15,9 @@ from .io.load import load
 from .lazy import compute
 from .preferences import preferences
 from .stacking import stack
+from .io.backends import chunked_file as _chunked_file  # wires memmap reads into array_ops.as_dask
+
+del _chunked_file
 
 __version__ = "0.1.0"
 

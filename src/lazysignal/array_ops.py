@@ -8,7 +8,7 @@ array and returns the same kind.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
 import dask.array as da
@@ -16,7 +16,6 @@ import numpy as np
 import scipy.integrate
 
 from .expressions import fast_reduce
-from .io.backends.chunked_file import file_array
 
 __all__ = [
     "is_lazy",
@@ -27,6 +26,7 @@ __all__ = [
     "gradient",
     "align_for_broadcast",
     "as_dask",
+    "register_memmap_reader",
 ]
 
 
@@ -187,8 +187,18 @@ def as_dask(data: np.ndarray, chunks) -> da.Array:
     >>> as_dask(np.arange(6).reshape(2, 3), chunks=(1, 3)).chunks
     ((1, 1), (3,))
     """
-    if (isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap)
+    if (_MEMMAP_READERS and isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap)
             and data.flags.c_contiguous and data.filename):
-        return file_array(data.filename, shape=data.shape, dtype=data.dtype, offset=data.offset,
-                          frame_ndim=0, chunks=chunks, distributed=False)
+        return _MEMMAP_READERS[-1](data, chunks)
     return da.from_array(data, chunks=chunks)
+
+
+# How a memory-mapped whole file becomes per-chunk reads. The binary-file data path
+# (io/backends/chunked_file.py, a floor above) registers itself when imported, as signal
+# classes register with the signal registry: this layer imports nothing above it.
+_MEMMAP_READERS: list[Callable[[np.memmap, Any], da.Array]] = []
+
+
+def register_memmap_reader(reader: Callable[[np.memmap, Any], da.Array]) -> None:
+    """Make ``reader(memmap, chunks)`` the way :func:`as_dask` wraps a whole-file memmap."""
+    _MEMMAP_READERS.append(reader)

@@ -50,7 +50,7 @@ import dask.array as da
 import numpy as np
 from dask.base import tokenize
 
-from .io.backends.block_source import scratch, source_of
+from .block_source import scratch, source_of
 
 __all__ = ["note_binary", "note_index", "fast_reduce", "describe"]
 

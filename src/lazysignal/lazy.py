@@ -23,7 +23,7 @@ from dask.diagnostics import ProgressBar
 
 from .array_ops import is_lazy
 from .chunks import plan_chunks
-from .io.backends.block_source import scratch
+from .block_source import scratch
 from .preferences import preferences
 
 __all__ = ["compute", "compute_arrays", "progress_context", "CountProgress", "default_chunks", "distributed_client",

@@ -19,7 +19,6 @@ from .errors import AxisError, DtypeError, ShapeMismatchError
 from .events import Event, Events
 from .indexing import IndexingMixin
 from .learn.signal_methods import DecompositionMixin
-from .io.save import save as _save
 from .lazy import compute_arrays, default_chunks
 from .metadata import Metadata
 from .preferences import preferences
@@ -374,8 +373,11 @@ class BaseSignal(
         >>> Signal1D(np.zeros(3)).save(path); os.path.exists(path)
         True
         """
-        _save(self, filename, overwrite=overwrite, chunks=chunks, show_progressbar=show_progressbar,
-              **format_options)
+        # The io floor sits above the signal layer: its front door is reached at call time.
+        from .io.save import save
+
+        save(self, filename, overwrite=overwrite, chunks=chunks, show_progressbar=show_progressbar,
+             **format_options)
 
     # -- dtype -----------------------------------------------------------------------
     def change_dtype(self, dtype: Any) -> None:

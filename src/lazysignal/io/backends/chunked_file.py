@@ -32,6 +32,7 @@ import numpy as np
 from dask.array.core import normalize_chunks
 from dask.utils import parse_bytes
 
+from ...array_ops import register_memmap_reader
 from ...errors import ChunksError, FileFormatError, TruncatedFileError
 from .block_source import attach
 
@@ -293,8 +294,9 @@ class _PreadReader:
         if done < total:
             if not self.layout.pad:
                 raise TruncatedFileError(
-                    f"{self.layout.path!r} ended at byte {pos + done} while reading "
-                    f"{total} bytes from {pos}: the file shrank after it was opened, or is "
+                    f"{self.layout.path!r} is truncated: expected {self.layout.nbytes_needed} "
+                    f"bytes (the {total} bytes from byte {pos} were being read), found "
+                    f"{os.fstat(self.fd).st_size}; the file shrank after it was opened, or is "
                     "truncated. Pass pad=True to read the missing part as zeros."
                 )
             buf[done:] = 0
@@ -615,3 +617,12 @@ def write_file_array(
         da.store(data, _FileTarget(layout), lock=False)
     else:
         layout.write_block((0,) * data.ndim, np.asarray(data))
+
+
+def _memmap_as_dask(data: np.memmap, chunks: Any) -> da.Array:
+    """A memmap of a whole file as per-chunk reads of that file (for ``array_ops.as_dask``)."""
+    return file_array(data.filename, shape=data.shape, dtype=data.dtype, offset=data.offset,
+                      frame_ndim=0, chunks=chunks, distributed=False)
+
+
+register_memmap_reader(_memmap_as_dask)
