@@ -86,6 +86,24 @@ def test_neighbours_nearest_boundary_first():
     cache.close()
 
 
+def test_a_walk_prefetches_two_chunks_ahead():
+    x, values, source = counted(shape=(12, 4, 10), chunks=(2, 4, 10))
+    cache = ChunkCache(x, 2, max_bytes=10**8)
+    cache.get((0, 0))
+    cache.get((1, 0))  # moving down axis 0: chunk 1 first, then chunk 2
+    assert cache.neighbours((1, 0), (1, 0)) == [(1, 0), (2, 0)]
+    cache.wait()
+    assert set(cache.cached_keys) == {(0, 0), (1, 0), (2, 0)}
+    reads = len(source.reads)
+    for i in range(2, 6):  # through chunks 1 and 2, read ahead of the walk
+        np.testing.assert_array_equal(cache.get((i, 0)), values[i, 0])
+        assert len(source.reads) == reads
+        cache.wait()
+        reads = len(source.reads)
+    assert cache.stats.misses == 1 and cache.stats.waits == 0
+    cache.close()
+
+
 def test_the_cache_never_holds_more_than_its_bound():
     x, values, source = counted()
     chunk_bytes = 2 * 4 * 10 * 8

@@ -4,7 +4,10 @@ A plot of lazy data shows one navigation position at a time. Reading a position 
 storage chunk(s) that hold it, so the cache keeps the *navigation chunk* around the cursor
 (every signal chunk of it: a spectrum or frame needs its whole signal) and reads the
 neighbouring navigation chunks in the background, nearest boundary first, so that walking
-across a chunk boundary finds the next chunk already in memory.
+across a chunk boundary finds the next chunk already in memory. While the position moves,
+the chunk ahead comes first and the one after it is read too (two chunks of lead absorb a
+read slower than the walk through one chunk). Background reads run in a lower-priority
+thread, so that on a busy machine drawing the figure gets the CPU first.
 
 The cache holds at most ``max_bytes`` (completed chunks plus reads in flight, whose
 buffers are already being filled); a chunk larger than that is never cached: each
@@ -18,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextvars
 import itertools
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -95,7 +99,7 @@ class ChunkCache:
         self.max_bytes = int(max_bytes)
         self.prefetch = bool(prefetch)
         self._lock = threading.RLock()
-        self._executor = cf.ThreadPoolExecutor(max_workers=max(1, int(workers)),
+        self._executor = cf.ThreadPoolExecutor(max_workers=max(1, int(workers)), initializer=_lower_priority,
                                                thread_name_prefix="lazysignal-plot-prefetch")
         self._blocks: OrderedDict[Key, np.ndarray] = OrderedDict()
         self._pending: dict[Key, cf.Future] = {}
@@ -115,6 +119,8 @@ class ChunkCache:
             self._blocks.clear()
             self._gen = next(self._generation)
             self.stats = CacheStats()
+            self._last_index: tuple[int, ...] | None = None
+            self._direction: tuple[int, ...] | None = None
             if data is not None:
                 self._data = data
                 self._edges = [np.cumsum((0, *c)) for c in data.chunks[: self._nav_ndim]]
@@ -162,6 +168,9 @@ class ChunkCache:
         larger than the bound, the position alone). Then the neighbours are prefetched.
         """
         nav_index = tuple(int(i) for i in nav_index)
+        if self._last_index is not None and nav_index != self._last_index:
+            self._direction = tuple(int(np.sign(a - b)) for a, b in zip(nav_index, self._last_index))
+        self._last_index = nav_index
         key = self.key_of(nav_index)
         local = tuple(i - int(e[k]) for i, e, k in zip(nav_index, self._edges, key))
         with self._lock:
@@ -210,22 +219,29 @@ class ChunkCache:
             del self._blocks[key]
         return self.reserved_bytes + nbytes <= self.max_bytes
 
-    def neighbours(self, nav_index: Sequence[int]) -> list[Key]:
-        """The face-adjacent navigation chunks of ``nav_index``'s chunk, nearest boundary first."""
+    def neighbours(self, nav_index: Sequence[int], direction: Sequence[int] | None = None) -> list[Key]:
+        """The navigation chunks to prefetch around ``nav_index``, most wanted first.
+
+        The face-adjacent chunks, nearest boundary first; with a ``direction`` of motion
+        (per axis -1, 0 or 1), the chunk ahead comes first and the one after it is added last
+        (a walk then finds two chunks ready ahead of it, which absorbs a slow read).
+        """
         key = self.key_of(nav_index)
-        found = []
-        for axis, (e, k, i) in enumerate(zip(self._edges, key, nav_index)):
+        direction = tuple(direction) if direction is not None else (0,) * len(key)
+        found, further = [], []
+        for axis, (e, k, i, d) in enumerate(zip(self._edges, key, nav_index, direction)):
+            n_blocks = len(e) - 1
             for step, distance in ((-1, i - int(e[k]) + 1), (1, int(e[k + 1]) - i)):
-                if 0 <= k + step < len(e) - 1:
-                    other = list(key)
-                    other[axis] += step
-                    found.append((distance, tuple(other)))
-        return [k for _, k in sorted(found)]
+                if 0 <= k + step < n_blocks:
+                    found.append((0 if step == d else distance, _moved(key, axis, step)))
+                if step == d and 0 <= k + 2 * step < n_blocks:
+                    further.append(_moved(key, axis, 2 * step))
+        return [k for _, k in sorted(found)] + further
 
     def _schedule_neighbours(self, key: Key, nav_index: tuple[int, ...]) -> None:
         if not self.prefetch or self.max_bytes <= 0:
             return
-        wanted = self.neighbours(nav_index)
+        wanted = self.neighbours(nav_index, self._direction)
         client = distributed_client()
         with self._lock:
             keep = {key, *wanted}
@@ -243,7 +259,7 @@ class ChunkCache:
             if gen != self._gen:
                 return None
             data = self._data
-        block = np.asarray(_compute(data[self._block_slices(key)], client))
+        block = np.asarray(_compute(data[self._block_slices(key)], client, background=True))
         with self._lock:
             # Stored before the future completes, so whoever waits on it finds the chunk.
             if gen == self._gen and key in self._pending:
@@ -278,8 +294,26 @@ class ChunkCache:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _compute(array, client) -> np.ndarray:
-    """One dask computation, on the distributed client when there is one."""
+def _moved(key: Key, axis: int, step: int) -> Key:
+    other = list(key)
+    other[axis] += step
+    return tuple(other)
+
+
+def _compute(array, client, background: bool = False) -> np.ndarray:
+    """One dask computation, on the distributed client when there is one.
+
+    A background read runs its tasks in the (lower-priority) prefetch thread itself rather
+    than in dask's shared pool, so that under load the figure's thread gets the CPU first.
+    """
     if client is not None:
         return client.compute(array).result()
-    return array.compute()
+    return array.compute(scheduler="synchronous") if background else array.compute()
+
+
+def _lower_priority() -> None:
+    """Nice the calling prefetch thread (Linux: per thread; elsewhere a no-op)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError, PermissionError):
+        pass
