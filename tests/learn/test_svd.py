@@ -206,5 +206,5 @@ def test_bad_input(rank3, kwargs, error, match):
 
 
 def test_unknown_option_is_a_type_error_naming_it(rank3):
-    with pytest.raises(TypeError, match="'bogus', 'tol'"):
+    with pytest.raises(TypeError, match="'tol', 'bogus'"):
         Signal1D(rank3[0]).decomposition(tol=1, bogus=2, print_info=False)

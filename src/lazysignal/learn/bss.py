@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DecompositionError, UnsupportedOptionError
+from ..errors import DecompositionError
+from ..options import check_method_options
 
 __all__ = ["unmix"]
 
@@ -33,10 +34,7 @@ def unmix(factors: np.ndarray, loadings: np.ndarray, n: int, *, algorithm: str =
 
     if algorithm != "sklearn_fastica":
         raise DecompositionError(f"algorithm={algorithm!r} is not known; use 'sklearn_fastica'.")
-    unknown = sorted(set(options) - _FASTICA_OPTIONS)
-    if unknown:
-        raise UnsupportedOptionError(f"blind_source_separation does not take {', '.join(map(repr, unknown))}; "
-                                     f"FastICA options are {', '.join(sorted(_FASTICA_OPTIONS))}.")
+    check_method_options(options, _FASTICA_OPTIONS, where="blind_source_separation (FastICA)")
     if not 2 <= n <= factors.shape[1]:
         raise DecompositionError(f"number_of_components={n} must be between 2 and the {factors.shape[1]} "
                                  "decomposition components.")

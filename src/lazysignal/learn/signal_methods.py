@@ -14,8 +14,9 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from ..errors import DecompositionError, UnsupportedOptionError
+from ..errors import DecompositionError
 from ..lazy import resolve_progress
+from ..options import check_method_options
 from ..signal_registry import signal_class_for
 from . import bss as _bss
 from . import nmf as _nmf
@@ -128,12 +129,7 @@ class DecompositionMixin:
         if algorithm not in _ALGORITHMS:
             raise DecompositionError(f"algorithm={algorithm!r} is not known; use one of {', '.join(_ALGORITHMS)}.")
         func, takes_centre, needs_dim = _ALGORITHMS[algorithm]
-        unknown = sorted(set(algorithm_options) - _options_of(func))
-        if unknown:
-            known = sorted(_options_of(func))
-            raise UnsupportedOptionError(
-                f"decomposition(algorithm={algorithm!r}) does not take {', '.join(map(repr, unknown))}; "
-                f"its options are {', '.join(known) if known else 'none'}.")
+        check_method_options(algorithm_options, _options_of(func), where=f"decomposition(algorithm={algorithm!r})")
         poisson = (self._default_poisson_normalization if normalize_poissonian_noise is None
                    else bool(normalize_poissonian_noise))
         self._check_decomposition_args(algorithm, output_dimension, centre, poisson, takes_centre,
