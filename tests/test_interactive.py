@@ -123,3 +123,29 @@ def test_bad_events_and_functions_are_refused():
         ls.interactive(s.sum, event="sometimes")
     with pytest.raises(EventError, match="returned None"):
         ls.interactive(lambda: None, event=None, recompute_out_event=None)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_roi_interactive_follows_moves_and_axis_recalibration(lazy):
+    s = ls.signals.Signal1D(VALUES.copy())
+    s = s.as_lazy(chunks=CHUNKS) if lazy else s
+    roi = ls.roi.CircleROI(cx=5, cy=5, r=2)
+    disk = roi.interactive(s, navigation_signal=None)
+    assert disk.lazy == lazy
+    np.testing.assert_array_equal(_value(disk), _value(roi(s)))
+    roi.cx = 9
+    np.testing.assert_array_equal(_value(disk), _value(roi(s)))
+    assert disk.axes_manager.navigation_axes[0].offset == 8.0  # box from x = 8 (HyperSpy's rule)
+    moved = _value(disk).copy()
+    s.axes_manager.navigation_axes[0].offset = 2.0  # the same cx now lies 2 pixels further left
+    np.testing.assert_array_equal(_value(disk), _value(roi(s)))
+    assert not np.array_equal(_value(disk), moved, equal_nan=True)
+
+
+def test_roi_interactive_fills_unset_parameters_from_the_axes():
+    s = ls.signals.Signal2D(np.zeros((3, 9, 17)))
+    line = ls.roi.Line2DROI()
+    profile = line.interactive(s, navigation_signal=None)
+    assert (line.x1, line.x2, line.y1, line.y2) == (4.0, 12.0, 2.0, 6.0)  # the axes' central half
+    line.set(x2=16.0)
+    assert profile.data.shape == (3, int(np.ceil(np.hypot(12.0, 4.0) + 1)))
