@@ -56,3 +56,20 @@ def test_load_with_signal_type_uses_the_registry(tmp_path, lazy):
     assert type(ls.load(path, lazy=lazy, signal_type="EDS_SEM")).__name__ == "EDSSEMSpectrum"
     with pytest.raises(SignalTypeError, match="Unknown signal_type 'EELS'"):
         ls.load(path, lazy=lazy, signal_type="EELS")
+
+
+@pytest.mark.parametrize("call, error, builtin", [
+    (lambda: Signal1D(np.ones((2, 4))).rechunk(), "NotLazyError", TypeError),
+    (lambda: Signal1D(np.ones((2, 4))).explain(), "NotLazyError", TypeError),
+    (lambda: Signal1D(np.ones((2, 4))).rebin(scale=(1, 1.5)), "InvalidArgumentError", ValueError),
+    (lambda: Signal1D(np.ones((2, 4))).rebin(), "InvalidArgumentError", ValueError),
+    (lambda: Signal1D(np.ones((2, 4))).get_histogram(bins="nonsense"), "InvalidArgumentError", ValueError),
+    (lambda: ls.stack([]), "InvalidArgumentError", ValueError),
+    (lambda: Signal1D(np.ones(3)).metadata.get_item("General.nothing"), "MetadataKeyError", KeyError),
+])
+def test_bad_input_gets_our_errors_refining_the_builtin(call, error, builtin):
+    import lazysignal.errors as errors
+
+    with pytest.raises(getattr(errors, error)) as caught:
+        call()
+    assert isinstance(caught.value, builtin) and isinstance(caught.value, errors.LazySignalError)

@@ -15,6 +15,7 @@ import dask.array as da
 import numpy as np
 import scipy.integrate
 
+from .errors import InvalidArgumentError
 from .expressions import fast_reduce
 
 __all__ = [
@@ -60,7 +61,7 @@ def reduce(name: str, data, axes: tuple[int, ...], *, dtype=None):
     array([3., 3.])
     """
     if name not in REDUCTIONS:
-        raise ValueError(f"Unknown reduction {name!r}; known: {', '.join(REDUCTIONS)}.")
+        raise InvalidArgumentError(f"Unknown reduction {name!r}; known: {', '.join(REDUCTIONS)}.")
     if dtype is None and is_lazy(data):
         # A product with a constant, a window, or a file read: fused (lazysignal.expressions).
         fused = fast_reduce(name, data, axes)

@@ -29,6 +29,9 @@ __all__ = [
     "PlotError",
     "XrayLineError",
     "SignalTypeError",
+    "InvalidArgumentError",
+    "NotLazyError",
+    "MetadataKeyError",
     "ProxyLoadError",
     "ProxyOperationError",
     "DecompositionError",
@@ -147,3 +150,15 @@ class MissingFileError(FileFormatError, FileNotFoundError):
 
 class SaveInProgressError(LazySignalError, FileExistsError):
     """Another process is saving to the same path right now (``resume=True`` waits for none)."""
+
+
+class InvalidArgumentError(LazySignalError, ValueError):
+    """An argument's value that an operation cannot use (a rebin factor, a histogram rule...)."""
+
+
+class NotLazyError(LazySignalError, TypeError):
+    """An operation on chunks or task graphs (rechunk, explain) asked of a signal held in memory."""
+
+
+class MetadataKeyError(LazySignalError, KeyError):
+    """A metadata path that does not exist (``get_item`` without a default)."""

@@ -23,6 +23,7 @@ from dask.diagnostics import ProgressBar
 
 from .array_ops import is_lazy
 from .chunks import plan_chunks
+from .errors import PreferenceError
 from .block_source import scratch
 from .preferences import preferences
 
@@ -47,7 +48,7 @@ def distributed_client():
         client = default_client()
     except ValueError:
         if preferences.scheduler == "distributed":
-            raise ValueError("preferences.scheduler is 'distributed' but no distributed.Client exists; "
+            raise PreferenceError("preferences.scheduler is 'distributed' but no distributed.Client exists; "
                              "create one (Client(LocalCluster())) or set the scheduler to None.") from None
         return None
     # A client exists but the user chose another scheduler for dask explicitly.

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import MetadataKeyError
+
 __all__ = ["Metadata"]
 
 _MISSING = object()
@@ -90,7 +92,7 @@ class Metadata:
         for part in path.split("."):
             if not isinstance(node, Metadata) or part not in node._items:
                 if default is _MISSING:
-                    raise KeyError(f"Metadata has no item {path!r} (missing {part!r}).")
+                    raise MetadataKeyError(f"Metadata has no item {path!r} (missing {part!r}).")
                 return default
             node = node._items[part]
         return node

@@ -9,7 +9,7 @@ import dask.array as da
 import numpy as np
 
 from .axes import DataAxis
-from .errors import ShapeMismatchError
+from .errors import InvalidArgumentError, ShapeMismatchError
 
 __all__ = ["stack"]
 
@@ -42,7 +42,7 @@ def stack(signals: Sequence[Any], axis: Any = None, new_axis_name: str = "stack_
     """
     signals = list(signals)
     if not signals:
-        raise ValueError("stack needs at least one signal.")
+        raise InvalidArgumentError("stack needs at least one signal.")
     first = signals[0]
     if lazy is None:
         lazy = any(s.lazy for s in signals)

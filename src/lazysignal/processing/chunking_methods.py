@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..chunks import plan_chunks
+from ..errors import NotLazyError
 from ..plan import Plan, explain_array
 from . import blocks as _blocks
 
@@ -52,7 +53,7 @@ class ChunkingMixin(_Signal):
         ((2, 2, 2, 2), (3, 3), (5, 5))
         """
         if not self.lazy:
-            raise TypeError("rechunk works on lazy signals; this one holds a numpy array in memory. "
+            raise NotLazyError("rechunk works on lazy signals; this one holds a numpy array in memory. "
                             "Use s.as_lazy(chunks=...) to make a lazy copy with given chunks.")
         data = self.data
         chunks = plan_chunks(data.shape, self.axes_manager.signal_dimension, data.dtype.itemsize,
@@ -110,7 +111,7 @@ class ChunkingMixin(_Signal):
         (4, 3200)
         """
         if not self.lazy:
-            raise TypeError("explain() describes a lazy computation; this signal is already in memory.")
+            raise NotLazyError("explain() describes a lazy computation; this signal is already in memory.")
         names = [a.name or f"axis {i}" for i, a in enumerate(self.axes_manager._axes)]
         plan = explain_array(self.data, axis_names=names, title=repr(self))
         if print_plan:

@@ -21,6 +21,7 @@ import dask.array as da
 import numpy as np
 
 from ..array_ops import is_lazy
+from ..errors import InvalidArgumentError
 
 __all__ = ["histogram", "bin_edges", "LAZY_REFUSED"]
 
@@ -120,7 +121,7 @@ def bin_edges(data, bins: Any = "fd", range_bins: tuple[float, float] | None = N
     """
     if isinstance(bins, str) and bins in LAZY_REFUSED:
         if is_lazy(data):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"bins={bins!r} is not available for lazy data: the {bins} rule needs all the values "
                 "sorted in memory at once. Use bins='fd' or 'scott' (two passes over the data), an "
                 "int or an array of edges, or compute() the signal first if it fits in memory.")
@@ -128,7 +129,7 @@ def bin_edges(data, bins: Any = "fd", range_bins: tuple[float, float] | None = N
     if not isinstance(bins, str) and np.ndim(bins) == 1:
         return np.asarray(bins, dtype=float)
     if isinstance(bins, str) and bins not in ("fd", "scott", "auto", "sturges", "sqrt", "rice"):
-        raise ValueError(f"Unknown bins rule {bins!r}; use 'fd', 'scott', 'auto', 'sturges', 'sqrt', "
+        raise InvalidArgumentError(f"Unknown bins rule {bins!r}; use 'fd', 'scott', 'auto', 'sturges', 'sqrt', "
                          "'rice' (or 'knuth'/'blocks' on data in memory), an int or an array of edges.")
     st: dict[str, Any] = {}
     if not isinstance(bins, str) and range_bins is not None:

@@ -15,7 +15,7 @@ import dask.array as da  # noqa: F401 - used by the doctests
 import numpy as np
 
 from ..array_ops import is_lazy
-from ..errors import ShapeMismatchError
+from ..errors import InvalidArgumentError, ShapeMismatchError
 
 __all__ = ["rebin_array", "factors_from", "output_dtype"]
 
@@ -31,7 +31,7 @@ def factors_from(shape: Sequence[int], new_shape: Sequence[int] | None,
     """
     given: Sequence[float] | None = new_shape if new_shape is not None else scale
     if given is None or (new_shape is not None and scale is not None):
-        raise ValueError("Give exactly one of new_shape and scale.")
+        raise InvalidArgumentError("Give exactly one of new_shape and scale.")
     if len(given) != len(shape):
         raise ShapeMismatchError(
             f"rebin needs one entry per axis ({len(shape)}); got {list(given)}.")
@@ -42,12 +42,12 @@ def factors_from(shape: Sequence[int], new_shape: Sequence[int] | None,
     factors = []
     for f, n in zip(raw, shape):
         if f <= 0 or abs(f - round(f)) > 1e-9:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"rebin supports integer binning factors; got a factor of {f:g} for an axis of {n}. "
                 "Choose new_shape dividing the shape (or an integer scale); crop=True drops the "
                 "remainder.")
         if round(f) > n:
-            raise ValueError(f"A binning factor of {round(f)} is larger than the axis ({n}).")
+            raise InvalidArgumentError(f"A binning factor of {round(f)} is larger than the axis ({n}).")
         factors.append(int(round(f)))
     return tuple(factors)
 
