@@ -79,6 +79,11 @@ class Explorer:
             figure.canvas.draw_idle()
 
     @property
+    def is_active(self) -> bool:
+        """Whether the figures are open and follow the signal."""
+        return not self._closed
+
+    @property
     def figures(self) -> list:
         """The navigator figure (if any) and the signal figure."""
         return ([self.navigator.figure] if self.navigator is not None else []) + [self.signal_view.figure]

@@ -94,6 +94,8 @@ class NavigatorView:
             slider.on_changed(lambda value, i=self.shown + k: self._set_index(i, int(value)))
             self.sliders.append(slider)
         self._dragging = False
+        #: Callables ``f(event) -> bool``: a press one of them claims (an ROI widget's) moves no cursor.
+        self.press_filters: list = []
         canvas = self.figure.canvas
         self._cids = [canvas.mpl_connect("button_press_event", self._on_press),
                       canvas.mpl_connect("motion_notify_event", self._on_motion),
@@ -212,7 +214,8 @@ class NavigatorView:
             self.axes_manager.indices = tuple(indices)
 
     def _on_press(self, event) -> None:
-        if self.ax is not None and event.inaxes is self.ax and event.button == 1 and not self._busy_toolbar():
+        if (self.ax is not None and event.inaxes is self.ax and event.button == 1 and not self._busy_toolbar()
+                and not any(claims(event) for claims in self.press_filters)):
             self._dragging = True
             self._move_to(event)
 
