@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import DecompositionError
 from ..lazy import compute_arrays
-from .passes import Unfolded, as_rows, map_pass, reduce_pass
+from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine
 from .treatments import Treatments, combine_sums, place_rows, poisson_scales, sums_pass
 
 __all__ = ["Factorisation", "svd_decomposition", "flip_signs"]
@@ -137,31 +137,32 @@ def _rows_kernel(block, tr: Treatments, n_cols: int):
     return y, sums
 
 
-def _pixel_gram(y_parts, tr_parts, u: Unfolded, *, show_progressbar):
-    """All-pixels x all-pixels Gram matrix of the transformed rows, and the pass sums."""
-    offsets = np.cumsum([0] + [p[0].shape[0] if not u.lazy else 0 for p in y_parts])
+def _pixel_gram(parts, u: Unfolded, *, show_progressbar):
+    """All-pixels x all-pixels Gram matrix of the transformed rows, and the pass sums.
+
+    ``parts`` are per-block (rows, sums) pairs, delayed for lazy data: every block pair's
+    product comes from one graph, so each block is read once.
+    """
+    ys = [p[0] for p in parts]
+    pairs = list(itertools.combinations_with_replacement(range(len(ys)), 2))
     if u.lazy:
-        ys = [p[0] for p in y_parts]
-        pairs = {(i, j): dask.delayed(np.matmul)(ys[i], dask.delayed(np.transpose)(ys[j]))
-                 for i, j in itertools.combinations_with_replacement(range(len(ys)), 2)}
-        sums = dask.delayed(_combine_rows_sums)(*[p[1] for p in y_parts])
-        keys = list(pairs)
-        computed = compute_arrays(*[pairs[k] for k in keys], sums, show_progressbar=show_progressbar)
-        blocks, sums = dict(zip(keys, computed[:-1])), computed[-1]
-        sizes = [blocks[(i, i)].shape[0] for i in range(len(ys))]
+        products = [dask.delayed(_gram_pair)(ys[i], ys[j]) for i, j in pairs]
+        sums = dask.delayed(_combine_rows_sums)(*[p[1] for p in parts])
+        computed = compute_arrays(*products, sums, show_progressbar=show_progressbar)
+        blocks, sums = dict(zip(pairs, computed[:-1])), computed[-1]
     else:
-        ys = [p[0] for p in y_parts]
-        blocks = {(i, j): ys[i] @ ys[j].T
-                  for i, j in itertools.combinations_with_replacement(range(len(ys)), 2)}
-        sums = _combine_rows_sums(*[p[1] for p in y_parts])
-        sizes = [y.shape[0] for y in ys]
-    del offsets
-    edges = np.cumsum([0] + sizes)
+        blocks = {(i, j): _gram_pair(ys[i], ys[j]) for i, j in pairs}
+        sums = _combine_rows_sums(*[p[1] for p in parts])
+    edges = np.cumsum([0] + [blocks[(i, i)].shape[0] for i in range(len(ys))])
     gram = np.empty((edges[-1], edges[-1]))
     for (i, j), g in blocks.items():
         gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = g
         gram[edges[j]:edges[j + 1], edges[i]:edges[i + 1]] = g.T
     return gram, sums
+
+
+def _gram_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b.T
 
 
 def _combine_rows_sums(*parts: dict) -> dict:
@@ -173,6 +174,10 @@ def _combine_rows_sums(*parts: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
+
+
+def _add(*parts):
+    return sum(parts)
 
 
 def _check_k(output_dimension: int | None, available: int) -> int:
@@ -280,7 +285,7 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
             full = loc.rows(block, n_cols, all_channels=True)
             return loc.fit_rows(rows).T @ loc.fit_rows(full)
 
-        extra = (cross, lambda *parts: sum(parts))
+        extra = (cross, _add)
     out = map_pass(u, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
                    label="Pass 2/2: loadings")
     loadings, cross_sum = out if extra else (out, None)
@@ -310,9 +315,9 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
         loc = tr.local(where)
         parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols) if u.lazy
                      else _rows_kernel(block, loc, n_cols))
-    if u.lazy and tr.poisson is False and show_progressbar:
-        print("Pass 1/2: pixel Gram matrix and sums", flush=True)
-    gram, stats = _pixel_gram(parts, None, u, show_progressbar=show_progressbar)
+    if u.lazy and show_progressbar:
+        print(f"Pass {reads - 1}/{reads}: pixel Gram matrix and sums", flush=True)
+    gram, stats = _pixel_gram(parts, u, show_progressbar=show_progressbar)
     n = stats["n"]
     keep = np.ones(u.n_rows, bool) if tr.nav_keep is None else tr.nav_keep.reshape(-1)
     if tr.centre == "navigation":
@@ -337,10 +342,9 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
     if u.lazy:
         f_parts = [dask.delayed(factors_kernel)(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                    for wh, b in pieces]
-        from .passes import tree_combine
-
-        (factors,) = compute_arrays(tree_combine(f_parts, lambda *p: sum(p)),
-                                    show_progressbar=show_progressbar)
+        if show_progressbar:
+            print(f"Pass {reads}/{reads}: factors", flush=True)
+        (factors,) = compute_arrays(tree_combine(f_parts, _add), show_progressbar=show_progressbar)
     else:
         factors = sum(factors_kernel(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                       for wh, b in pieces)
