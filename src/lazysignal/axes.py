@@ -17,9 +17,24 @@ import numpy as np
 from .errors import AxisError, AxisIndexError
 from .events import Event, Events
 
-__all__ = ["DataAxis", "AxesManager", "Shape"]
+__all__ = ["DataAxis", "AxesManager", "Shape", "AxisEvents", "AxesManagerEvents"]
 
 _UNDEFINED = "<undefined>"
+
+
+class AxisEvents(Events):
+    """The events of one :class:`DataAxis`."""
+
+    index_changed: Event
+    value_changed: Event
+    any_axis_changed: Event
+
+
+class AxesManagerEvents(Events):
+    """The events of an :class:`AxesManager`."""
+
+    indices_changed: Event
+    any_axis_changed: Event
 
 
 class DataAxis:
@@ -67,7 +82,7 @@ class DataAxis:
         self._navigate = bool(navigate)
         self._is_binned = bool(is_binned)
         self._index = 0
-        self._events: Events | None = None
+        self._events: AxisEvents | None = None
         self._manager: Any = None  # a weak reference to the AxesManager holding this axis
         if axis is not None:
             values = np.asarray(axis, dtype=float)
@@ -87,7 +102,7 @@ class DataAxis:
 
     # -- events ------------------------------------------------------------------
     @property
-    def events(self) -> Events:
+    def events(self) -> AxisEvents:
         """``index_changed(obj, index)``, ``value_changed(obj, value)``, ``any_axis_changed(obj)``.
 
         Created on first use (an axis nobody listens to pays nothing); copies start without
@@ -101,7 +116,7 @@ class DataAxis:
         value 2.0
         """
         if self._events is None:
-            events = Events()
+            events = AxisEvents()
             events.index_changed = Event("The axis' index changed.", arguments=["obj", "index"])
             events.value_changed = Event("The axis' calibrated value changed.", arguments=["obj", "value"])
             events.any_axis_changed = Event("A calibration attribute of the axis changed.",
@@ -488,7 +503,7 @@ class AxesManager:
     """
 
     def __init__(self, axes: Iterable[DataAxis | Mapping[str, Any]]):
-        self._events: Events | None = None
+        self._events: AxesManagerEvents | None = None
         self._axes: list[DataAxis] = _checked_axes(axes)
         self._link(self._axes)
 
@@ -500,7 +515,7 @@ class AxesManager:
 
     # -- events ------------------------------------------------------------------
     @property
-    def events(self) -> Events:
+    def events(self) -> AxesManagerEvents:
         """``indices_changed(obj)`` and ``any_axis_changed(obj)``, fired once per change.
 
         ``indices_changed``: the navigation position moved (:attr:`indices`, :attr:`coordinates`
@@ -515,7 +530,7 @@ class AxesManager:
         moved to (2,)
         """
         if self._events is None:
-            events = Events()
+            events = AxesManagerEvents()
             events.indices_changed = Event("The navigation position changed.", arguments=["obj"])
             events.any_axis_changed = Event("An axis' calibration changed, or the axes were replaced.",
                                             arguments=["obj"])

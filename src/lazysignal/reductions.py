@@ -8,7 +8,7 @@ The result keeps the remaining axes, as HyperSpy does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,12 +18,17 @@ from .errors import AxisError, ChunksError, UnsupportedOptionError
 from .options import check_method_options
 from .preferences import preferences
 
+if TYPE_CHECKING:
+    from .signal_protocol import SignalLike as _Signal
+else:
+    _Signal = object
+
 __all__ = ["ReductionsMixin"]
 
 _GROUPS = {"navigation": True, "nav": True, "signal": False, "sig": False}
 
 
-class ReductionsMixin:
+class ReductionsMixin(_Signal):
     """Reductions and derivatives for :class:`~lazysignal.signal.BaseSignal`."""
 
     # -- axis parsing --------------------------------------------------------------

@@ -32,7 +32,13 @@ from .processing.virtual_image_methods import VirtualImageMixin
 from .reductions import ReductionsMixin
 from .signal_registry import register_signal_class, signal_class_for
 
-__all__ = ["BaseSignal"]
+__all__ = ["BaseSignal", "SignalEvents"]
+
+
+class SignalEvents(Events):
+    """The events of a signal: ``data_changed(obj)``."""
+
+    data_changed: Event
 
 
 @register_signal_class
@@ -103,7 +109,7 @@ class BaseSignal(
             self.metadata.set_item("Signal.signal_type", self._signal_type)
         self.ragged = bool(ragged)
         self._file_closers: list[Callable[[], None]] = []
-        self._events: Events | None = None
+        self._events: SignalEvents | None = None
 
     def _default_axes(self, shape: tuple[int, ...], axes) -> list[dict[str, Any]]:
         if axes is None:
@@ -140,7 +146,7 @@ class BaseSignal(
 
     # -- events and the one mutation point ---------------------------------------------
     @property
-    def events(self) -> Events:
+    def events(self) -> SignalEvents:
         """``data_changed(obj)``: fired once after every change of the data, never on reads.
 
         Created on first use; a copy of the signal starts with no listeners. See also
@@ -156,7 +162,7 @@ class BaseSignal(
         changed 8.0
         """
         if self._events is None:
-            events = Events()
+            events = SignalEvents()
             events.data_changed = Event("The signal's data changed (in place, or replaced).",
                                         arguments=["obj"])
             self._events = events
