@@ -14,8 +14,8 @@ Every case must end in one of:
 * the right data (a damage the format does not depend on, e.g. trailing bytes);
 * one of lazysignal's errors (:class:`~lazysignal.errors.LazySignalError`, an ``OSError``
   or ``ValueError``) whose message names the file;
-* for a flipped byte only: other data, since no format without checksums can tell a
-  flipped byte of a value from the value (reported as ``changed``, not a failure).
+* for a flipped byte or a replaced number only: other values of the same shape, since no
+  format without checksums can tell a damaged value from a value (reported as ``changed``).
 
 :func:`run_isolated` is the runner on its own: Python code in a fresh interpreter, with a
 time limit, telling a crash (the signal's name) from an exit.
@@ -349,7 +349,8 @@ def run_isolated(code: str, *, timeout: float = 120.0, args: Sequence[str] = (),
 class CaseResult:
     """What loading one damaged copy did, eagerly and lazily.
 
-    ``outcome`` per mode: ``"same"`` (the good data), ``"changed"`` (other data),
+    ``outcome`` per mode: ``"same"`` (the good data), ``"changed"`` (other values, same
+    shape and dtype), ``"reshaped"`` (another shape or dtype),
     ``"ours"`` (one of our errors naming the file), ``"unnamed"`` (ours, not naming it),
     ``"warned"`` (other data, with a warning naming the file: a format that reads what an
     interrupted acquisition left, such as MIB's complete scan lines), ``"foreign"`` (another
@@ -363,7 +364,11 @@ class CaseResult:
 
     @property
     def ok(self) -> bool:
-        allowed = {"same", "ours"} | ({"changed"} if self.damage.kind == "flip" else set())
+        # A flipped byte or a replaced number in a value (a pixel, a text data point, a
+        # calibration) cannot be told from the value itself: other values may come back,
+        # but never another shape, silently.
+        allowed = {"same", "ours"} | ({"changed"} if self.damage.kind in ("flip", "value")
+                                      else set())
         if self.partial_reads_warn:
             allowed.add("warned")
         return bool(self.outcomes) and all(o in allowed for o in self.outcomes.values())
@@ -493,9 +498,9 @@ def _child_case(case: dict, spec: dict) -> dict:
             else:
                 outcomes[mode] = "foreign"
             continue
-        same = len(got) == len(expected) and all(
-            g.shape == e.shape and g.dtype == e.dtype and np.array_equal(g, e, equal_nan=True)
-            for g, e in zip(got, expected))
+        alike = len(got) == len(expected) and all(
+            g.shape == e.shape and g.dtype == e.dtype for g, e in zip(got, expected))
+        same = alike and all(np.array_equal(g, e, equal_nan=True) for g, e in zip(got, expected))
         warned = [str(w.message) for w in caught if any(n in str(w.message) for n in names)]
         if same:
             outcomes[mode] = "same"
@@ -503,7 +508,7 @@ def _child_case(case: dict, spec: dict) -> dict:
             outcomes[mode] = "warned"
             errors[mode] = warned[0][:600]
         else:
-            outcomes[mode] = "changed"
+            outcomes[mode] = "changed" if alike else "reshaped"
     return {"index": case["index"], "outcomes": outcomes, "errors": errors}
 
 

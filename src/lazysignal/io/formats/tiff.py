@@ -61,7 +61,7 @@ class _TiffSeries:
                     store.close()
         except LazySignalError:
             raise
-        except (ValueError, OSError, IndexError, KeyError) as exc:
+        except Exception as exc:  # tifffile's, zarr's or a codec's: none names the file
             raise _damaged(self.path, exc) from exc
 
 
@@ -168,24 +168,33 @@ def read(
     except tifffile.TiffFileError as exc:
         raise FileFormatError(f"{filename!r} is not a readable TIFF file: {exc}") from None
     with tf:
-        if not 0 <= series < len(tf.series):
+        try:
+            if not 0 <= series < len(tf.series):
+                raise FileFormatError(
+                    f"{filename!r} has {len(tf.series)} image series; series={series} does not exist.")
+            s = tf.series[series]
+            shape, dtype = tuple(s.shape), np.dtype(s.dtype)
+            axes, ours = _stored_axes(tf, shape)
+            if axes is None:
+                axes = _axes_from_tags(tf, s, shape)
+            page_ndim = max(0, min(len(shape), len(s.keyframe.shape)))
+            original = {"axes": s.axes}
+            if tf.imagej_metadata:
+                original["ImageJ"] = dict(tf.imagej_metadata)
+            tags = {}
+            for tag in s.keyframe.tags:
+                value = tag.value
+                if isinstance(value, (str, int, float, tuple)) and tag.name != "ImageDescription":
+                    tags[tag.name] = value
+            original["tags"] = tags
+        except LazySignalError:
+            raise
+        except (ValueError, IndexError, KeyError, TypeError, tifffile.TiffFileError) as exc:
+            # tifffile parses descriptions and tags lazily, as the series are built.
             raise FileFormatError(
-                f"{filename!r} has {len(tf.series)} image series; series={series} does not exist.")
-        s = tf.series[series]
-        shape, dtype = tuple(s.shape), np.dtype(s.dtype)
-        axes, ours = _stored_axes(tf, shape)
-        if axes is None:
-            axes = _axes_from_tags(tf, s, shape)
-        page_ndim = max(0, min(len(shape), len(s.keyframe.shape)))
-        original = {"axes": s.axes}
-        if tf.imagej_metadata:
-            original["ImageJ"] = dict(tf.imagej_metadata)
-        tags = {}
-        for tag in s.keyframe.tags:
-            value = tag.value
-            if isinstance(value, (str, int, float, tuple)) and tag.name != "ImageDescription":
-                tags[tag.name] = value
-        original["tags"] = tags
+                f"{filename!r}: the TIFF's tags or image description cannot be read "
+                f"({type(exc).__name__}: {exc}); expected a well-formed TIFF header. The file "
+                "is damaged.") from exc
         if not lazy:
             try:
                 data = s.asarray()
