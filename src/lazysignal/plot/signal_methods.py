@@ -14,11 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import PlotError, UnsupportedOptionError
+from ..xray.lines import line_energy
+from . import decomposition as _decomposition
 
 __all__ = ["PlotMixin"]
 
 _SIGNAL_OPTIONS = ("autoscale", "cmap", "colorbar", "vmin", "vmax")
 _NAVIGATOR_OPTIONS = ("navigator_cmap",)
+_MARKER_OPTIONS = ("xray_lines",)
 
 
 class PlotMixin:
@@ -39,7 +42,9 @@ class PlotMixin:
             own: plots sharing one axes manager move together.
         **kwargs
             ``autoscale`` (value range follows the data, default True), ``cmap``,
-            ``colorbar``, ``vmin``, ``vmax`` for the signal; ``navigator_cmap``.
+            ``colorbar``, ``vmin``, ``vmax`` for the signal; ``navigator_cmap``; for EDS
+            spectra ``xray_lines`` (True: the lines of ``metadata.Sample``; or a list of
+            line names) marks the lines on the spectrum.
 
         Returns
         -------
@@ -67,11 +72,12 @@ class PlotMixin:
         """
         from .explorer import Explorer
 
-        unknown = set(kwargs) - set(_SIGNAL_OPTIONS) - set(_NAVIGATOR_OPTIONS)
+        unknown = set(kwargs) - set(_SIGNAL_OPTIONS) - set(_NAVIGATOR_OPTIONS) - set(_MARKER_OPTIONS)
         if unknown:
             raise UnsupportedOptionError(
                 f"plot() does not know {sorted(unknown)}; it accepts navigator, axes_manager and "
-                f"{sorted(_SIGNAL_OPTIONS + _NAVIGATOR_OPTIONS)}.")
+                f"{sorted(_SIGNAL_OPTIONS + _NAVIGATOR_OPTIONS + _MARKER_OPTIONS)}.")
+        markers = self._plot_xray_markers(kwargs.pop("xray_lines", False))
         if getattr(self, "ragged", False):
             raise PlotError("A ragged signal (an object array of varying lengths per position) cannot be "
                             "plotted; map it to a regular signal first (e.g. s.map(len, ragged=False)).")
@@ -104,7 +110,77 @@ class PlotMixin:
         explorer = Explorer(self, nav_am, nav_data, mode, title=title, quantity=quantity,
                             signal_kwargs=signal_kwargs, navigator_kwargs=navigator_kwargs, on_close=forget)
         self._plot = explorer
+        if markers:
+            explorer.signal_view.add_line_markers(*markers)
         return explorer
+
+    def _plot_xray_markers(self, xray_lines: Any) -> tuple[list[float], list[str]] | None:
+        """Energies and names of the X-ray lines to mark (``plot(xray_lines=...)`` of EDS signals)."""
+        if xray_lines is False or xray_lines is None:
+            return None
+        if not hasattr(self, "_xray_lines"):
+            raise UnsupportedOptionError(
+                "xray_lines= marks X-ray lines on EDS spectra; set the signal type first "
+                "(s.set_signal_type('EDS_TEM')) and add elements (s.add_elements([...])).")
+        names = self._xray_lines(None if xray_lines is True else xray_lines)
+        energies = [line_energy(name) * self._keV() for name in names]
+        return energies, names
+
+    # -- decomposition figures ------------------------------------------------------------
+    def plot_explained_variance_ratio(self, n: int = 30, log: bool = True, fig=None, ax=None):
+        """Scree plot: the explained variance ratio of the first ``n`` components (log scale).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.random.default_rng(0).random((6, 5, 10))).as_lazy()
+        >>> s.decomposition(print_info=False)
+        >>> ax = s.plot_explained_variance_ratio(n=4)
+        >>> len(ax.lines[0].get_ydata()), ax.get_yscale()
+        (4, 'log')
+        """
+        ratio = self.get_explained_variance_ratio()
+        title = str(ratio.metadata.get_item("General.title", ""))
+        return _decomposition.plot_ratio(ratio.data, n=n, log=log, title=title, fig=fig, ax=ax)
+
+    def plot_decomposition_factors(self, comp_ids=None, per_row: int = 3, cmap: Any = "gray",
+                                   title: str | None = None):
+        """Plot decomposition factors: lines for spectra, images for 2-D signals.
+
+        ``comp_ids``: None (all, when at most 30), an int n (the first n) or a list.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.random.default_rng(0).random((6, 5, 10)))
+        >>> s.decomposition(output_dimension=3, print_info=False)
+        >>> [line.get_label() for line in s.plot_decomposition_factors(2).lines]
+        ['Factor 0', 'Factor 1']
+        """
+        factors = self.get_decomposition_factors()
+        ids = _decomposition.component_ids(comp_ids, factors.data.shape[0])
+        return _decomposition.plot_components(factors, ids, label="Factor", per_row=per_row, cmap=cmap,
+                                              title=title)
+
+    def plot_decomposition_loadings(self, comp_ids=None, per_row: int = 3, cmap: Any = "gray",
+                                    title: str | None = None):
+        """Plot decomposition loadings: images for 2 navigation axes, lines for 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.signals import Signal1D
+        >>> s = Signal1D(np.random.default_rng(0).random((6, 5, 10)))
+        >>> s.decomposition(output_dimension=3, print_info=False)
+        >>> [ax.get_title() for ax in s.plot_decomposition_loadings([0, 2])]
+        ['Loading 0', 'Loading 2']
+        """
+        loadings = self.get_decomposition_loadings()
+        ids = _decomposition.component_ids(comp_ids, loadings.data.shape[0])
+        return _decomposition.plot_components(loadings, ids, label="Loading", per_row=per_row, cmap=cmap,
+                                              title=title)
 
     def _plot_navigator(self, navigator: Any) -> tuple[np.ndarray | None, str | None]:
         """Navigator values (numpy order) and the navigator mode for ``plot``."""

@@ -180,6 +180,29 @@ class SignalView:
                 full = True
         self.blit.update(full=full)
 
+    def add_line_markers(self, positions: Sequence[float], labels: Sequence[str]) -> list:
+        """Vertical lines with labels at calibrated ``positions`` of a spectrum (they stay put on moves).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lazysignal.axes import DataAxis
+        >>> view = SignalView([DataAxis(size=10, scale=1.0, navigate=False)], np.arange(10.0))
+        >>> [line.get_xdata()[0] for line in view.add_line_markers([2.5], ["Fe_Ka"])]
+        [2.5]
+        >>> view.close()
+        """
+        if len(self.axes) != 1:
+            raise ValueError("Line markers go on spectra (one signal axis).")
+        transform = self.ax.get_xaxis_transform()  # x in data, y in axes fraction: labels stay at the top
+        lines = []
+        for x, text in zip(positions, labels):
+            lines.append(self.ax.axvline(x, color="gray", linestyle="--", linewidth=1))
+            self.ax.text(x, 0.98, text, transform=transform, rotation=90, ha="right", va="top", fontsize=8)
+        self.blit.update(full=True)
+        self.markers = getattr(self, "markers", []) + lines
+        return lines
+
     def close(self) -> None:
         """Close the figure."""
         self.blit.disconnect()
