@@ -93,15 +93,19 @@ class Unfolded:
     def _pieces(self) -> list[tuple[Block, Any]]:
         if self.lazy:
             data = self.data
-            sig_whole = {i: -1 for i in range(self.nav_ndim, data.ndim)}
-            if any(len(data.chunks[i]) > 1 for i in sig_whole):
-                data = data.rechunk(sig_whole)  # merges only: each source chunk still read once
+            sig_axes = range(self.nav_ndim, data.ndim)
+            split = [i for i in sig_axes if len(data.chunks[i]) > 1]
+            if len(sig_axes) > 1 and split:
+                # Pieces of a multi-axis signal do not concatenate in C order: merge them
+                # (a merge only: each source chunk is still read once).
+                data = data.rechunk({i: -1 for i in sig_axes})
             bounds = [np.cumsum((0,) + c) for c in data.chunks[: self.nav_ndim]]
             delayed = data.to_delayed(optimize_graph=True)
             out = []
             for index in np.ndindex(*delayed.shape[: self.nav_ndim]):
                 where = Block(tuple(slice(int(b[i]), int(b[i + 1])) for b, i in zip(bounds, index)))
-                out.append((where, delayed[index + (0,) * (delayed.ndim - self.nav_ndim)]))
+                pieces = list(delayed[index].ravel())  # the signal's chunks of this block, in order
+                out.append((where, pieces if len(pieces) > 1 else pieces[0]))
             return out
         data = np.asarray(self.data)
         if self.nav_ndim == 0:
@@ -117,6 +121,63 @@ class Unfolded:
 def as_rows(block: np.ndarray, n_cols: int) -> np.ndarray:
     """A block as a float64 (rows x channels) matrix (a view when it already is one)."""
     return np.asarray(block, dtype=np.float64).reshape(-1, n_cols)
+
+
+#: Rows of a block handled at once by a kernel: bounds the float64 temporaries of a task.
+SLAB_BYTES = 32 * 2**20
+
+
+def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, rows)`` slabs of a block (one array, or its signal chunks in order).
+
+    Signal chunks are joined one slab at a time, so a task never holds a merged copy of its
+    block, only the chunks it read and one slab.
+    """
+    pieces = block if isinstance(block, list) else [block]
+    first = np.asarray(pieces[0])
+    n_rows = math.prod(first.shape[:nav_ndim])
+    views = [np.asarray(p).reshape(n_rows, -1) for p in pieces]
+    step = max(1, SLAB_BYTES // (8 * max(n_cols, 1)))
+    for a in range(0, n_rows, step):
+        b = min(a + step, n_rows)
+        rows = views[0][a:b] if len(views) == 1 else np.concatenate([v[a:b] for v in views], axis=1)
+        yield a, b, rows
+
+
+def whole(block, nav_ndim: int, n_cols: int) -> np.ndarray:
+    """A block (one array or its signal chunks) as one (rows x channels) array."""
+    if not isinstance(block, list):
+        return np.asarray(block)
+    return np.concatenate([rows for _, _, rows in row_slabs(block, nav_ndim, n_cols)])
+
+
+def _slabbed_reduce(kernel, combine, nav_ndim: int, n_cols: int):
+    def run(block, loc):
+        if not hasattr(loc, "slab"):
+            return kernel(whole(block, nav_ndim, n_cols), loc)
+        parts = [kernel(rows, loc.slab(a, b)) for a, b, rows in row_slabs(block, nav_ndim, n_cols)]
+        out = combine(*parts)
+        if isinstance(out, dict) and "rows" in out:  # per-pixel values: one array per block
+            out["rows"] = [np.concatenate(out["rows"])]
+        return out
+    return run
+
+
+def _slabbed_map(kernel, extra, nav_ndim: int, n_cols: int):
+    def run(block, loc):
+        if not hasattr(loc, "slab"):
+            rows_in = whole(block, nav_ndim, n_cols)
+            rows = kernel(rows_in, loc)
+            return rows, (extra[0](rows_in, loc, rows) if extra else None)
+        outs, extras = [], []
+        for a, b, rows_in in row_slabs(block, nav_ndim, n_cols):
+            local = loc.slab(a, b)
+            rows = kernel(rows_in, local)
+            outs.append(rows)
+            if extra:
+                extras.append(extra[0](rows_in, local, rows))
+        return np.concatenate(outs), (extra[1](*extras) if extra else None)
+    return run
 
 
 def tree_combine(parts: Sequence[Any], combine: Callable[..., Any], split_every: int = 8) -> Any:
@@ -144,9 +205,10 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
     """
     pieces = u.blocks()
     local = local or (lambda where: where)
+    run = _slabbed_reduce(kernel, combine, u.nav_ndim, u.n_cols)
     if not u.lazy:
-        return combine(*[kernel(block, local(where)) for where, block in pieces])
-    parts = [dask.delayed(kernel)(block, local(where)) for where, block in pieces]
+        return combine(*[run(block, local(where)) for where, block in pieces])
+    parts = [dask.delayed(run)(block, local(where)) for where, block in pieces]
     _announce(label, show_progressbar)
     (result,) = compute_arrays(tree_combine(parts, combine), show_progressbar=show_progressbar)
     return result
@@ -169,10 +231,7 @@ def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block]
     """
     pieces = u.blocks()
     local = local or (lambda where: where)
-
-    def both(block, loc):
-        rows = kernel(block, loc)
-        return rows, (extra[0](block, loc, rows) if extra else None)
+    both = _slabbed_map(kernel, extra, u.nav_ndim, u.n_cols)
 
     if u.lazy:
         parts = [dask.delayed(both, nout=2)(block, local(where)) for where, block in pieces]
@@ -209,9 +268,13 @@ def stream_blocks(u: Unfolded, *, show_progressbar: bool | None = None,
     bar = CountProgress(len(pieces)) if resolve_progress(show_progressbar) else None
     for start in range(0, len(pieces), group):
         chunk = pieces[start:start + group]
-        values = compute_arrays(*[b for _, b in chunk], show_progressbar=False)
-        for (where, _), value in zip(chunk, values):
-            yield where, np.asarray(value)
+        groups = [b if isinstance(b, list) else [b] for _, b in chunk]
+        flat = compute_arrays(*[p for g in groups for p in g], show_progressbar=False)
+        start = 0
+        for (where, _), g in zip(chunk, groups):
+            value = list(flat[start:start + len(g)])
+            start += len(g)
+            yield where, whole(value if len(value) > 1 else value[0], u.nav_ndim, u.n_cols)
             if bar is not None:
                 bar.step()
 

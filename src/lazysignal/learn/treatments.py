@@ -44,6 +44,12 @@ class Treatments:
         """The treatments of one block: navigation arrays cut to its pixels, flattened."""
         return replace(self, nav_keep=where.take(self.nav_keep), row_scale=where.take(self.row_scale))
 
+    def slab(self, start: int, stop: int) -> "Treatments":
+        """The treatments of rows ``start:stop`` of a (local) block."""
+        def cut(a):
+            return None if a is None else a[start:stop]
+        return replace(self, nav_keep=cut(self.nav_keep), row_scale=cut(self.row_scale))
+
     def fit_rows(self, rows: np.ndarray) -> np.ndarray:
         """The rows of a (local) block that take part in the fit."""
         return rows if self.nav_keep is None else rows[self.nav_keep]
