@@ -141,6 +141,52 @@ def _save_spectrum(path: Path, energy: np.ndarray, spectrum: np.ndarray, title: 
     plt.close(fig)
 
 
+def _plot_figures(s, rebinned, out: Path, box: tuple[int, int, int, int]) -> list[str]:
+    """PNG files of ``ls.plot`` figures; a figure whose input is missing is skipped with the reason."""
+    from lazysignal.errors import LazySignalError
+
+    matplotlib.use("Agg", force=False)
+    written = []
+
+    def save(figure, name: str) -> None:
+        figure.savefig(out / name, dpi=80)
+        written.append(name)
+
+    eds = s.copy()
+    eds.set_signal_type("EDS_TEM")
+    eds.add_elements(["Fe", "Pt"])
+    x0, y0, x1, y1 = (s.axes_manager.navigation_axes[i % 2].index2value(v) for i, v in enumerate(box))
+    figures = {
+        "plot_navigator.png / plot_spectrum_xray_lines.png": lambda: _plot_pair(eds, save),
+        "plot_line_maps.png": lambda: save(ls.plot.plot_images(eds.get_lines_intensity(), per_row=2,
+                                                               scalebar="all")[0].figure, "plot_line_maps.png"),
+        "plot_roi_sum.png": lambda: save(ls.plot.plot_spectra(
+            [ls.roi.RectangularROI(left=x0, top=y0, right=x1, bottom=y1)(s).sum(axis="navigation")],
+            legend=["ROI sum"]).figure, "plot_roi_sum.png"),
+        "plot_explained_variance_ratio.png": lambda: _plot_scree(rebinned, save),
+    }
+    for name, make in figures.items():
+        try:
+            make()
+        except LazySignalError as exc:
+            written.append(f"{name} skipped: {exc}")
+        finally:
+            plt.close("all")
+    return written
+
+
+def _plot_pair(eds, save) -> None:
+    plot = eds.plot(xray_lines=True)
+    save(plot.navigator.figure, "plot_navigator.png")
+    save(plot.signal_view.figure, "plot_spectrum_xray_lines.png")
+    plot.close()
+
+
+def _plot_scree(rebinned, save) -> None:
+    rebinned.decomposition(output_dimension=10, print_info=False)
+    save(rebinned.plot_explained_variance_ratio(n=10).figure, "plot_explained_variance_ratio.png")
+
+
 def _parse_shape(text: str) -> tuple[int, int, int]:
     try:
         x, y, e = (int(v) for v in text.split(","))
@@ -227,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"Fe Ka map, rebinned x{factor}")
         _save_spectrum(out / "region_spectrum.png", region.axes_manager[-1].axis, region.data,
                        f"region x {x0}:{x1}, y {y0}:{y1}")
+    with steps.step("figures through ls.plot (navigator, X-ray lines, line maps, ROI sum, scree plot)"):
+        for name in _plot_figures(s, rebinned, out, (x0, y0, x1, y1)):
+            print(f"   {name}")
     s.close_file()
 
     total_time = sum(t for _, t in steps.times)
