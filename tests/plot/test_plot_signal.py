@@ -234,3 +234,17 @@ def test_a_lazy_navigator_signal_is_computed_and_shown():
     nav = Signal2D(da.from_array(np.arange(54.0).reshape(6, 9), chunks=3))
     p = s.plot(navigator=nav)
     np.testing.assert_array_equal(p.navigator.image.get_array(), np.arange(54.0).reshape(6, 9))
+
+
+def test_eager_summed_navigator_follows_the_data_and_a_new_shape_replots():
+    s, data = spectrum_image(lazy=False)
+    p = s.plot()
+    s.data = s.data * 2
+    np.testing.assert_allclose(p.navigator.image.get_array(), 2 * data.sum(-1))
+    s.axes_manager.indices = (1, 1)
+    np.testing.assert_allclose(p.signal_view.data, 2 * data[1, 1])
+    new_axes = [a.copy() for a in s.axes_manager._axes]
+    new_axes[-1].size = 8
+    s._replace(s.data[..., :8], axes=new_axes)
+    assert not p.is_active and s._plot is not None and s._plot is not p
+    np.testing.assert_allclose(s._plot.signal_view.data, 2 * data[s.axes_manager.indices[::-1]][:8])

@@ -3,7 +3,8 @@
 The axes manager's ``indices`` is the position; its ``indices_changed`` event moves the
 cursor and shows the signal there. For lazy data the signal comes from a
 :class:`~lazysignal.plot.chunk_cache.ChunkCache` (the navigation chunk at the cursor and
-its prefetched neighbours); ``data_changed`` empties the cache and redraws. Arrow keys on
+its prefetched neighbours); ``data_changed`` empties the cache and redraws (a navigator
+summed from eager data is summed again; data of a new shape get a new plot). Arrow keys on
 either figure move the position: left/right the first navigation axis, up/down the
 second, shift+arrows the third and fourth; page up/down change the step.
 """
@@ -51,11 +52,16 @@ class Explorer:
 
     def __init__(self, signal, axes_manager, navigator_data, navigator_mode: str | None, *, title: str = "",
                  quantity: str = "", signal_kwargs: dict | None = None, navigator_kwargs: dict | None = None,
-                 on_close: Callable[[], None] | None = None):
+                 on_close: Callable[[], None] | None = None,
+                 navigator_source: Callable[[], np.ndarray] | None = None,
+                 replot: Callable[[], object] | None = None):
         self.signal = signal
         self.axes_manager = axes_manager
         self.step = 1
         self._on_close = on_close
+        self._navigator_source = navigator_source
+        self._replot = replot
+        self._shape = tuple(signal.data.shape)
         self._closed = False
         self.cache: ChunkCache | None = None
         nav_ndim = len(signal.axes_manager.navigation_axes)
@@ -109,8 +115,16 @@ class Explorer:
         self.signal_view.update(self.current_data())
 
     def _on_data_changed(self) -> None:
+        if tuple(self.signal.data.shape) != self._shape:
+            # New axes (a crop, a rebin in place): these figures no longer fit; plot afresh.
+            self.close()
+            if self._replot is not None:
+                self._replot()
+            return
         if self.cache is not None:
             self.cache.reset(self.signal.data)
+        if self.navigator is not None and self._navigator_source is not None:
+            self.navigator.set_data(self._navigator_source())
         self.update()
 
     def _on_key(self, event) -> None:

@@ -77,7 +77,8 @@ class PlotMixin:
             raise UnsupportedOptionError(
                 f"plot() does not know {sorted(unknown)}; it accepts navigator, axes_manager and "
                 f"{sorted(_SIGNAL_OPTIONS + _NAVIGATOR_OPTIONS + _MARKER_OPTIONS)}.")
-        markers = self._plot_xray_markers(kwargs.pop("xray_lines", False))
+        xray_lines = kwargs.pop("xray_lines", False)
+        markers = self._plot_xray_markers(xray_lines)
         if getattr(self, "ragged", False):
             raise PlotError("A ragged signal (an object array of varying lengths per position) cannot be "
                             "plotted; map it to a regular signal first (e.g. s.map(len, ragged=False)).")
@@ -107,8 +108,16 @@ class PlotMixin:
             if getattr(self, "_plot", None) is explorer:
                 self._plot = None
 
+        summed = navigator is not None and isinstance(navigator, str) and navigator == "auto" \
+            and not self.lazy and self.navigator is None and mode in ("image", "line")
+        replot_kwargs = dict(kwargs, xray_lines=xray_lines)
+
+        def replot():
+            return self.plot(navigator=navigator, axes_manager=axes_manager, **replot_kwargs)
+
         explorer = Explorer(self, nav_am, nav_data, mode, title=title, quantity=quantity,
-                            signal_kwargs=signal_kwargs, navigator_kwargs=navigator_kwargs, on_close=forget)
+                            signal_kwargs=signal_kwargs, navigator_kwargs=navigator_kwargs, on_close=forget,
+                            navigator_source=self._summed_navigator if summed else None, replot=replot)
         self._plot = explorer
         if markers:
             explorer.signal_view.add_line_markers(*markers)
@@ -182,6 +191,11 @@ class PlotMixin:
         return _decomposition.plot_components(loadings, ids, label="Loading", per_row=per_row, cmap=cmap,
                                               title=title)
 
+    def _summed_navigator(self) -> np.ndarray:
+        """Eager data summed over the signal axes (HyperSpy's default navigator)."""
+        nav_ndim = self.axes_manager.navigation_dimension
+        return np.asarray(self.data).sum(axis=tuple(range(nav_ndim, self.data.ndim)))
+
     def _plot_navigator(self, navigator: Any) -> tuple[np.ndarray | None, str | None]:
         """Navigator values (numpy order) and the navigator mode for ``plot``."""
         am = self.axes_manager
@@ -204,8 +218,7 @@ class PlotMixin:
                 self.compute_navigator()
                 navigator = self.navigator
             else:
-                sig_axes = tuple(range(nav_ndim, self.data.ndim))
-                return np.asarray(self.data).sum(axis=sig_axes), shown_mode
+                return self._summed_navigator(), shown_mode
         if not hasattr(navigator, "data") or not hasattr(navigator, "axes_manager"):
             raise PlotError(f"navigator must be 'auto', 'slider', None or a signal; got {type(navigator).__name__}.")
         user_shape = tuple(reversed(navigator.data.shape))
