@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ from ..errors import FormatCapabilityError
 from ..lazy import progress_context
 from ..preferences import preferences
 from .registry import format_by_name, format_for_path
+from .staging import staged_write
 from .signal_dicts import signal_to_dict
 from .spec import accepted_options, check_options, passes_on_options
 
@@ -19,7 +18,7 @@ __all__ = ["save"]
 
 
 def save(signal: Any, filename: str | os.PathLike, *, overwrite: bool | None = None, chunks: Any = None,
-         writer: str | None = None, show_progressbar: bool | None = None,
+         writer: str | None = None, show_progressbar: bool | None = None, resume: bool = False,
          **format_options: Any) -> None:
     """Write ``signal`` to ``filename``, choosing the format by extension.
 
@@ -43,6 +42,11 @@ def save(signal: Any, filename: str | os.PathLike, *, overwrite: bool | None = N
         Format name overriding the extension.
     show_progressbar
         Show a progress bar while lazy data are computed and written (default: preference).
+    resume
+        zspy directory stores: finish a save of this path that was interrupted (killed),
+        keeping the chunk files it completed (checked against its journal: size and CRC-32)
+        and computing only the others. Without it, an interrupted save's leftovers are
+        removed. Other formats raise :class:`~lazysignal.errors.FormatCapabilityError`.
     **format_options
         Passed to the writer (e.g. ``compression=`` for hspy); an option the writer does not
         take raises :class:`~lazysignal.errors.UnsupportedOptionError` listing those it does.
@@ -84,37 +88,14 @@ def save(signal: Any, filename: str | os.PathLike, *, overwrite: bool | None = N
             return
     if chunks is not None:
         format_options["chunks"] = chunks
-    parent = path.parent if str(path.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=parent))
-    try:
-        if show_progressbar is None:
-            show_progressbar = preferences.show_progressbar
+    if show_progressbar is None:
+        show_progressbar = preferences.show_progressbar
+    resumable = getattr(module, "resumable", None)
+
+    def write(target: Path, extra: dict[str, Any]) -> None:
         with progress_context(show_progressbar):
-            module.write(staging / path.name, signal_to_dict(signal), **format_options)
-        _move_into_place(staging, parent)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            module.write(target, signal_to_dict(signal), **format_options, **extra)
 
-
-def _move_into_place(staging: Path, parent: Path) -> None:
-    """Move every file a writer produced (one file, a directory store, or a file pair)."""
-    for produced in sorted(staging.iterdir()):
-        target = parent / produced.name
-        if produced.is_dir():
-            backup = None
-            if target.exists():
-                backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, backup)
-            try:
-                os.replace(produced, target)
-            except BaseException:
-                if backup is not None:
-                    os.replace(backup, target)
-                raise
-            if backup is not None:
-                shutil.rmtree(backup, ignore_errors=True)
-        else:
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(produced, target)
+    # Staged beside the target, moved into place when complete (see io/staging.py).
+    staged_write(path, write, resume=resume,
+                 resumable=bool(resumable and resumable(path, format_options)))

@@ -14,7 +14,10 @@ stores, filters, F order, object dtypes) goes through zarr itself.
 from __future__ import annotations
 
 import itertools
+import math
 import os
+import shutil
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +25,14 @@ import dask.array as da
 import dask.base
 import numcodecs
 import numpy as np
+from dask.highlevelgraph import HighLevelGraph
 
 from ...errors import FileFormatError, MissingFileError, TruncatedFileError
 from .block_source import attach
 from .chunk_grid import block_sizes, starts, valid_extent
 
-__all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array"]
+__all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array", "verified_chunks",
+           "bank_chunks", "JOURNAL"]
 
 
 @dataclass(frozen=True)
@@ -217,11 +222,102 @@ class _BlockReader:
         return _read_block(self.layout, self.block_starts, block_id, out, missing=self.missing)
 
 
-class _ChunkFileTarget:
-    """A ``da.store`` target: each block encodes its chunks and writes their files, no lock."""
+#: A journal of the chunk files a resumable save completed: one ``key size crc32`` line per
+#: chunk, appended after the file is in place (a resumed save trusts only journaled chunks
+#: whose size and CRC-32 still match). Removed when the save completes.
+JOURNAL = ".lazysignal-chunks"
 
-    def __init__(self, layout: ChunkLayout):
-        self.layout = layout
+
+def _append_journal(directory: str, key: str, data: bytes) -> None:
+    line = f"{key} {len(data)} {zlib.crc32(data)}\n".encode()
+    # One write on an O_APPEND descriptor: lines from parallel writers never interleave.
+    fd = os.open(os.path.join(directory, JOURNAL), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def verified_chunks(directory: str | os.PathLike) -> set[str]:
+    """Keys of the journaled chunk files of an array folder that still match the journal.
+
+    A chunk the journal does not list (its writer died before journaling it), or whose
+    size or CRC-32 differ (cut short, damaged), is not trusted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> for key, data in (("0.0", b"abc"), ("0.1", b"defg")):
+    ...     _ = open(os.path.join(d, key), "wb").write(data)
+    ...     _append_journal(d, key, data)
+    >>> _ = open(os.path.join(d, "0.1"), "wb").write(b"de")   # cut short after journaling
+    >>> sorted(verified_chunks(d))
+    ['0.0']
+    """
+    journal = os.path.join(directory, JOURNAL)
+    entries: dict[str, tuple[int, int]] = {}
+    try:
+        with open(journal, "rb") as f:
+            text = f.read().decode("ascii", "replace")
+    except FileNotFoundError:
+        return set()
+    for line in text.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():  # a torn last line
+            entries[parts[0]] = (int(parts[1]), int(parts[2]))
+    good = set()
+    for key, (size, crc) in entries.items():
+        try:
+            with open(os.path.join(directory, *key.split("/")), "rb") as f:
+                data = f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if len(data) == size and zlib.crc32(data) == crc:
+            good.add(key)
+    return good
+
+
+def bank_chunks(store: str | os.PathLike, pool: str | os.PathLike) -> int:
+    """Move the verified chunk files of every array of a partial store into ``pool``.
+
+    The pool keeps, per array (same relative folder), the array's ``.zarray`` and a journal
+    of the chunks it holds; a save that resumes takes chunks from it when its array's
+    ``.zarray`` is the same. Returns the number of chunks banked.
+    """
+    store, pool = os.fspath(store), os.fspath(pool)
+    banked = 0
+    for folder, _dirs, files in os.walk(store):
+        if ".zarray" not in files or JOURNAL not in files:
+            continue
+        dest = os.path.join(pool, os.path.relpath(folder, store))
+        meta = open(os.path.join(folder, ".zarray"), "rb").read()
+        if os.path.exists(os.path.join(dest, ".zarray")) and \
+                open(os.path.join(dest, ".zarray"), "rb").read() != meta:
+            shutil.rmtree(dest)  # another array now: its old chunks are of no use
+        os.makedirs(dest, exist_ok=True)
+        with open(os.path.join(dest, ".zarray"), "wb") as f:
+            f.write(meta)
+        for key in sorted(verified_chunks(folder)):
+            src = os.path.join(folder, *key.split("/"))
+            out = os.path.join(dest, *key.split("/"))
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            data = open(src, "rb").read()
+            os.replace(src, out)
+            _append_journal(dest, key, data)
+            banked += 1
+    return banked
+
+
+class _ChunkFileTarget:
+    """A ``da.store`` target: each block encodes its chunks and writes their files, no lock.
+
+    With ``journal``, each chunk is written under a temporary name, renamed into place and
+    then journaled (see :data:`JOURNAL`), so a killed save leaves complete, listed chunks.
+    """
+
+    def __init__(self, layout: ChunkLayout, journal: bool = False):
+        self.layout, self.journal = layout, journal
         self.shape, self.dtype = layout.shape, layout.np_dtype
 
     def __setitem__(self, region, block) -> None:
@@ -239,17 +335,66 @@ class _ChunkFileTarget:
                 part = full
             part = np.ascontiguousarray(part)
             encoded = part.tobytes() if codec is None else codec.encode(part)
-            path = layout.chunk_path(tuple(o // c for o, c in zip(origin, layout.chunks)))
+            index = tuple(o // c for o, c in zip(origin, layout.chunks))
+            path = layout.chunk_path(index)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
+            if not self.journal:
+                with open(path, "wb") as f:
+                    f.write(encoded)
+                continue
+            with open(path + ".partial", "wb") as f:
                 f.write(encoded)
+            os.replace(path + ".partial", path)
+            _append_journal(layout.directory, _key(layout, index), bytes(encoded))
 
 
-def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None) -> None:
+def _key(layout: ChunkLayout, index: tuple[int, ...]) -> str:
+    """A chunk's key relative to its array folder, with ``/`` whatever the separator."""
+    return os.path.relpath(layout.chunk_path(index), layout.directory).replace(os.sep, "/")
+
+
+def _store_block(target: _ChunkFileTarget, block: np.ndarray, region: tuple) -> np.ndarray:
+    target[region] = block
+    return np.zeros(1, np.int8)
+
+
+def _reuse_pool(layout: ChunkLayout, pool_dir: str) -> set[tuple[int, ...]]:
+    """Move the pool's verified chunks of this array into place; their indices."""
+    try:
+        same = open(os.path.join(pool_dir, ".zarray"), "rb").read() == \
+            open(os.path.join(layout.directory, ".zarray"), "rb").read()
+    except FileNotFoundError:
+        return set()
+    if not same:  # shape, chunks, dtype or codec changed: nothing to reuse
+        return set()
+    reused = set()
+    grid = [range(-(-n // c)) for n, c in zip(layout.shape, layout.chunks)]
+    good = verified_chunks(pool_dir)
+    for index in itertools.product(*grid):
+        key = _key(layout, index)
+        if key not in good:
+            continue
+        src = os.path.join(pool_dir, *key.split("/"))
+        data = open(src, "rb").read()
+        dest = layout.chunk_path(index)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        os.replace(src, dest)
+        _append_journal(layout.directory, key, data)
+        reused.add(index)
+    return reused
+
+
+def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None,
+                journal: bool = False, pool_dir: str | None = None) -> int:
     """Write dask ``data`` into the array's chunk files, blocks aligned to the stored chunks.
 
     Every block covers whole stored chunks, so blocks write disjoint files in parallel with
     no lock (safe on dask.distributed workers that see the store's folder).
+
+    ``journal`` journals every chunk written (a resumable save); ``pool_dir`` holds verified
+    chunks of an interrupted save of the same array (:func:`bank_chunks`): they are moved
+    into place, and the blocks they cover entirely are neither computed nor written.
+    Returns the number of blocks computed and written.
     """
     aligned = block_sizes(None, layout.shape, layout.chunks, layout.np_dtype, layout.directory)
     if data.chunks != aligned:
@@ -259,4 +404,27 @@ def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None) -
                         layout.np_dtype, layout.directory)
         except ValueError:
             data = data.rechunk(aligned)
-    da.store(data, _ChunkFileTarget(layout), lock=False, compute=True, scheduler=scheduler)
+    target = _ChunkFileTarget(layout, journal=journal)
+    reused = _reuse_pool(layout, pool_dir) if pool_dir else set()
+    if not reused:
+        da.store(data, target, lock=False, compute=True, scheduler=scheduler)
+        return math.prod(len(c) for c in data.chunks)
+    bounds = starts(data.chunks)
+    needed = []
+    for block in itertools.product(*(range(len(c)) for c in data.chunks)):
+        lo = [bounds[ax][i] for ax, i in enumerate(block)]
+        hi = [bounds[ax][i + 1] for ax, i in enumerate(block)]
+        covered = itertools.product(*(range(a // c, -(-b // c)) for a, b, c in
+                                      zip(lo, hi, layout.chunks)))
+        if not all(index in reused for index in covered):
+            needed.append((block, tuple(slice(a, b) for a, b in zip(lo, hi))))
+    if needed:
+        # A layer of write tasks over the needed blocks only: the graph is culled to them, so
+        # the blocks already on disk are not even read from their source.
+        name = "store-resumed-" + dask.base.tokenize(data.name, [b for b, _ in needed])
+        layer = {(name, i): (_store_block, target, (data.name,) + block, region)
+                 for i, (block, region) in enumerate(needed)}
+        graph = HighLevelGraph.from_collections(name, layer, dependencies=[data])
+        da.Array(graph, name, chunks=((1,) * len(needed),), dtype=np.int8).compute(
+            scheduler=scheduler)
+    return len(needed)

@@ -26,7 +26,7 @@ import numpy as np
 import zarr
 import zarr.errors
 
-from ...errors import ChunksError, FileFormatError
+from ...errors import ChunksError, FileFormatError, FormatCapabilityError
 from ...lazy import from_numpy_nocopy
 from ..chunking import plan_chunks
 from ..spec import FormatSpec, SignalDict, accepted_options, check_options
@@ -41,7 +41,7 @@ from ..backends.hierarchical import (
     write_signal,
 )
 
-__all__ = ["FORMAT", "read", "write", "close", "default_compressor", "TARGET_CHUNK_BYTES"]
+__all__ = ["FORMAT", "read", "write", "close", "default_compressor", "resumable", "TARGET_CHUNK_BYTES"]
 
 # A lazy read of a zip store keeps the zip open (directory stores hold no handle).
 FORMAT = FormatSpec(
@@ -96,9 +96,11 @@ class _ZarrTree(TreeBackend):
     format_name = "zspy"
 
     def __init__(self, path: str | os.PathLike, *, compressor: Any = None,
-                 separator: str = "/", parallel: bool = True, missing: str = "raise") -> None:
+                 separator: str = "/", parallel: bool = True, missing: str = "raise",
+                 journal: bool = False, chunk_pool: str | None = None) -> None:
         super().__init__(path)
         self.missing = missing
+        self.journal, self.chunk_pool = journal, chunk_pool
         self.compressor = compressor
         self.separator = separator
         self.parallel = parallel
@@ -174,7 +176,9 @@ class _ZarrTree(TreeBackend):
                 scheduler = "threads"
             # No lock: blocks never share a chunk file. Runs on the active scheduler
             # (dask.distributed included) unless the store only lives in this process.
-            _zarr_chunks.store_array(layout, data, scheduler=scheduler)
+            pool = os.path.join(self.chunk_pool, array.path) if self.chunk_pool else None
+            _zarr_chunks.store_array(layout, data, scheduler=scheduler, journal=self.journal,
+                                     pool_dir=pool)
         elif hasattr(data, "dask"):
             if data.chunks != da.core.normalize_chunks(array.chunks, data.shape):
                 data = data.rechunk(array.chunks)  # each block = whole zarr chunks
@@ -302,7 +306,7 @@ def read(
 def write(
     path: str | os.PathLike, signal: SignalDict, *, chunks: Any = None, compressor: Any = None,
     store_type: str | None = None, dimension_separator: str = "/", consolidate: bool = True,
-    mode: str = "w", **format_options: Any,
+    mode: str = "w", journal: bool = False, chunk_pool: str | None = None, **format_options: Any,
 ) -> None:
     """Write one signal dict to ``path`` in HyperSpy's ``.zspy`` layout (zarr v2, version 3.3).
 
@@ -326,6 +330,12 @@ def write(
         Also write ``.zmetadata`` (all metadata in one object), as HyperSpy does.
     mode
         ``"w"`` (new store) or ``"a"`` (add a signal to an existing directory store).
+    journal
+        Journal every chunk file once complete (``save`` sets it, so that a killed save can
+        be resumed); the journals are removed when the store is complete.
+    chunk_pool
+        A folder of verified chunks of an interrupted save (``save(..., resume=True)`` sets
+        it): chunks of an unchanged array are taken from it instead of being computed.
 
     Examples
     --------
@@ -345,8 +355,13 @@ def write(
         raise ValueError(f"dimension_separator must be '/' or '.', not {dimension_separator!r}")
     if mode not in ("w", "a") or (mode == "a" and store_type == "zip"):
         raise ValueError(f"mode must be 'w' (or 'a' for a directory store), not {mode!r}")
+    if chunk_pool is not None and store_type == "zip":
+        raise FormatCapabilityError(
+            f"resume=True for {path!r}: a zip store is packed at the end of the save, so an "
+            "interrupted one has nothing to resume; save a directory store to resume.")
     backend = _ZarrTree(path, compressor=compressor or default_compressor(),
-                        separator=dimension_separator)
+                        separator=dimension_separator, journal=journal and store_type == "local",
+                        chunk_pool=chunk_pool)
     stored_chunks = resolve_write_chunks(signal, chunks, TARGET_CHUNK_BYTES, backend)
     if store_type == "zip":
         # A zip cannot take chunks from parallel writers (nor rewrite an entry): write a
@@ -360,6 +375,24 @@ def write(
             shutil.rmtree(staging, ignore_errors=True)
     else:
         _write_store(path, signal, backend, stored_chunks, mode, consolidate)
+        if backend.journal:  # complete: a finished store carries no journal
+            for folder, _dirs, files in os.walk(path):
+                if _zarr_chunks.JOURNAL in files:
+                    os.remove(os.path.join(folder, _zarr_chunks.JOURNAL))
+
+
+def resumable(path: str | os.PathLike, options: dict) -> bool:
+    """Whether a save of ``path`` with these writer options can resume (a directory store).
+
+    Examples
+    --------
+    >>> resumable("a.zspy", {}), resumable("a.zspy", {"store_type": "zip"})
+    (True, False)
+    """
+    store_type = options.get("store_type")
+    if store_type is None:
+        store_type = "zip" if os.fspath(path).lower().endswith(".zip") else "local"
+    return store_type == "local" and options.get("mode", "w") == "w"
 
 
 def _write_store(path: str, signal: SignalDict, backend: _ZarrTree,
