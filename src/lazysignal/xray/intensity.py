@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 
 import dask.array as da
+from dask.highlevelgraph import HighLevelGraph
 import numpy as np
 
 from .windows import WindowPlan
@@ -111,20 +112,24 @@ class SharedLineSums:
         self._cache: dict[tuple[int, ...], np.ndarray] = {}
         self._lock = threading.Lock()
         nav_chunks = source.chunks[:-1]
-        accumulate = np.promote_types(self.dtype, np.float64)
-        sums_chunks = nav_chunks + ((len(plan.ranges),),)
         token = uuid.uuid4().hex
-        # One partial-sum task per (navigation block, needed signal chunk): dask fuses it with
-        # the chunk's read, so a chunk is summed as soon as it is read and then freed.
-        partials = [source.blocks[..., j].map_blocks(
-            window_sums, plan.ranges, int(self.bounds[j]), chunks=sums_chunks, dtype=accumulate,
-            name=f"xray-window-sums-{j}-{token}") for j in self.needed_chunks]
-        if partials:
-            sums = functools.reduce(lambda a, b: a + b, partials)
-        else:
-            sums = da.zeros(source.shape[:-1] + (len(plan.ranges),), chunks=sums_chunks, dtype=accumulate)
-        self.array = sums.map_blocks(self._finish, chunks=nav_chunks + ((plan.n_lines,),), dtype=self.dtype,
-                                     name=f"xray-lines-{token}")
+        parts_name, name = f"xray-window-sums-{token}", f"xray-lines-{token}"
+        # One task per (navigation block, needed signal chunk) taking the chunk's own key, so
+        # dask fuses it with the read: a chunk is summed over every window as soon as it is
+        # read, then freed. One task per navigation block adds those partial sums and combines
+        # them into all line intensities.
+        summer = functools.partial(window_sums, ranges=plan.ranges)
+        layer: dict = {}
+        for b in itertools.product(*(range(len(c)) for c in nav_chunks)):
+            parts = []
+            for j in self.needed_chunks:
+                key = (parts_name, *b, j)
+                layer[key] = (functools.partial(summer, first_channel=int(self.bounds[j])), (source.name, *b, j))
+                parts.append(key)
+            layer[(name, *b, 0)] = (functools.partial(self._finish, b), *parts)
+        graph = HighLevelGraph.from_collections(name, layer, dependencies=[source])
+        self.array = da.Array(graph, name, chunks=nav_chunks + ((plan.n_lines,),),
+                              meta=np.empty((0,) * source.ndim, dtype=self.dtype))
 
     @property
     def complete(self) -> bool:
@@ -141,10 +146,12 @@ class SharedLineSums:
             out[where] = self._cache[b]
         return out
 
-    def _finish(self, sums: np.ndarray, block_id: tuple[int, ...] = ()) -> np.ndarray:
+    def _finish(self, nav_index: tuple[int, ...], *parts: np.ndarray) -> np.ndarray:
+        shape = tuple(c[i] for c, i in zip(self.source.chunks[:-1], nav_index))
+        sums = functools.reduce(np.add, parts) if parts else np.zeros(shape + (len(self.plan.ranges),))
         lines = combine_windows(sums, self.plan, self.dtype)
         with self._lock:
-            self._cache[tuple(block_id[:-1])] = lines
+            self._cache[nav_index] = lines
         return lines
 
     def __getstate__(self):
