@@ -10,7 +10,8 @@ Steps, each timed:
 4. sum over the navigation axes (the total spectrum);
 5. rebin the navigation by 4 after a calibrated crop (``isig[:9.0].rebin(scale=(4, 4, 1))``);
 6. sum a rectangular region of the scan (``inav[...]``);
-7. save PNG images of the results.
+7. X-ray line maps of Fe_Ka and Pt_La (``get_lines_intensity``, one pass);
+8. save PNG images of the results (the line maps through ``ls.plot.plot_images``).
 
 Run ``lazysignal demo --shape 128,128,992`` for a small version, or ``python -m
 lazysignal.demo``.
@@ -31,6 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import lazysignal as ls
+from lazysignal.xray import line_energy
 
 __all__ = ["main", "make_eds_cube", "LINES"]
 
@@ -264,7 +266,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     with steps.step(f"sum of region inav[{x0}:{x1}, {y0}:{y1}]"):
         region = s.inav[x0:x1, y0:y1].sum(axis="navigation").compute(show_progressbar=show)
 
+    # Seed 004's X-ray line maps: both lines in one pass over the chunks that hold them.
+    lines = [x for x in ("Fe_Ka", "Pt_La") if line_energy(x) < float(e.high_value)]
+    with steps.step(f"X-ray line maps {lines} (get_lines_intensity, one pass)"):
+        eds = s.copy()
+        eds.set_signal_type("EDS_TEM")
+        line_maps = eds.get_lines_intensity(lines) if lines else []
+        ls.compute(*line_maps, show_progressbar=show)
+    for m in line_maps:
+        print(f"   {m.metadata.General.title}: total {float(m.data.sum()):.0f} counts")
+
     with steps.step("save PNG images"):
+        if line_maps:
+            axes = ls.plot.plot_images(line_maps, per_row=2)
+            axes[0].figure.savefig(out / "line_maps.png", dpi=80)
+            plt.close(axes[0].figure)
         _save_image(out / "navigator.png", s.navigator.data, "navigator (one signal chunk)")
         _save_spectrum(out / "total_spectrum.png", total.axes_manager[-1].axis, total.data, "sum over the scan")
         fe = rebinned.axes_manager.signal_axes[0]
