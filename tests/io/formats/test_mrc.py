@@ -12,6 +12,7 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mrc
+from lazysignal.io.backends.direct_electron import info_file_for
 from lazysignal.testing.conformance import FormatConformance, image_stack
 
 REAL = realdata("mrc")
@@ -27,7 +28,10 @@ def test_real_files_equal_mrcfile(path):
         expect = np.asarray(ref.data).copy()
         header = ref.header
         voxel = ref.voxel_size
-    sig = mrc.read(path)[0]
+    # A Direct Electron movie reads as a scan from its info file (test_mrc_direct_electron.py);
+    # here its frames are compared as the stack mrcfile sees.
+    stack = {"navigation_shape": (expect.shape[0],)} if info_file_for(path) else {}
+    sig = mrc.read(path, **stack)[0]
     np.testing.assert_array_equal(sig["data"], expect.reshape(sig["data"].shape))
     assert sig["data"].dtype == expect.dtype
     assert sig["data"].shape == tuple(n for n in expect.shape if n != 1)
@@ -37,7 +41,7 @@ def test_real_files_equal_mrcfile(path):
     assert sig["original_metadata"]["std_header"]["NX"] == int(header.nx)
     for distributed in (True, False):
         for chunks in ("auto", tuple(max(1, n // 3) for n in sig["data"].shape)):
-            lazy = mrc.read(path, lazy=True, chunks=chunks, distributed=distributed)[0]
+            lazy = mrc.read(path, lazy=True, chunks=chunks, distributed=distributed, **stack)[0]
             np.testing.assert_array_equal(lazy["data"].compute(), sig["data"])
 
 

@@ -18,6 +18,7 @@ import dask.array as da
 import numpy as np
 
 from ...errors import FileFormatError, TruncatedFileError
+from ..backends import direct_electron
 from ..backends.chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 from ..backends.metadata import set_item
@@ -252,7 +253,9 @@ def read(
     navigation_shape
         Navigation shape in HyperSpy order ``(x, y, ...)`` whose product is NZ: the
         frame stack becomes a scan, numpy shape ``(*reversed(navigation_shape), NY, NX)``.
-        Files written by lazysignal remember their navigation shape in a label.
+        Files written by lazysignal remember their navigation shape in a label; a Direct
+        Electron movie (``*_movie.mrc``) takes its scan from the ``*_info.txt`` beside it,
+        as HyperSpy does (see :mod:`lazysignal.io.backends.direct_electron`).
 
     Examples
     --------
@@ -297,6 +300,14 @@ def read(
         offsets = [0.0] * extra + offsets
     else:
         shape = (nz, ny, nx)
+    de = None
+    info_path = direct_electron.info_file_for(path) if navigation_shape is None else None
+    if info_path is not None:
+        # A Direct Electron movie: its scan shape and axes are in the *_info.txt beside it.
+        de = direct_electron.movie_layout(path, info_path, nz)
+        shape = tuple(de["nav"]) + (ny, nx)
+        names, units, navigate, scales = de["names"], de["units"], de["navigate"], de["scales"]
+        offsets = [0.0] * len(names)
     keep = [i for i, n in enumerate(shape) if n != 1] or [len(shape) - 1]
     # After squeezing, names and calibrations are taken from the end of the list.
     names, units, navigate, scales, offsets = (
@@ -338,6 +349,10 @@ def read(
                     set_item(metadata, where, rec[field] * factor)
     if header["labels"]:
         original["labels"] = header["labels"]
+    if de is not None:
+        original["de_metadata"] = de["original"]
+        for key, value in de["metadata"].items():
+            metadata.setdefault(key, {}).update(value)
     return [SignalDict(data=data, axes=axes, metadata=metadata, original_metadata=original)]
 
 
