@@ -6,6 +6,11 @@ image of 512 x 512 pixels, tick labels, a colorbar). The changing artists are ma
 draws them on top; an update restores the background, draws them and blits. Backends
 without blitting (or before the first full draw, or after a resize or a ``savefig`` at
 another dpi) fall back to ``draw_idle``, which redraws everything once.
+
+*Static* artists (a colorbar, a spectrum's y axis) change rarely: they are drawn once over
+the background into a second saved layer, redrawn only when an update says so
+(``update(static=True)``: new colour or value range), so a new range costs the colorbar or
+the tick labels, not the whole figure.
 """
 
 from __future__ import annotations
@@ -35,22 +40,31 @@ class BlitManager:
     def __init__(self, figure: Figure):
         self.figure = figure
         self.artists: list[Artist] = []
+        self.static_artists: list[Artist] = []
+        self._layered = None     # the background with the static artists drawn on it
         self.blits = 0          # updates done by blitting (for tests and benchmarks)
         self.full_draws = 0     # updates that had to redraw the whole figure
+        self.static_draws = 0   # updates that redrew the static artists (a new range)
         self._background = None
         self._key = None
         self._cid = figure.canvas.mpl_connect("draw_event", self._on_draw)
 
-    def add(self, artist: Artist) -> Artist:
-        """Mark ``artist`` animated and draw it over the saved background from now on."""
+    def add(self, artist: Artist, static: bool = False) -> Artist:
+        """Mark ``artist`` animated and draw it over the saved background from now on.
+
+        ``static``: it changes rarely; it is redrawn only by ``update(static=True)``.
+        """
         artist.set_animated(True)
-        self.artists.append(artist)
+        (self.static_artists if static else self.artists).append(artist)
+        self._layered = None
         return artist
 
     def remove(self, artist: Artist) -> None:
         """Stop managing ``artist`` (it is not removed from its axes)."""
-        if artist in self.artists:
-            self.artists.remove(artist)
+        for group in (self.artists, self.static_artists):
+            if artist in group:
+                group.remove(artist)
+        self._layered = None
 
     def _state(self):
         canvas = self.figure.canvas
@@ -64,21 +78,33 @@ class BlitManager:
                 self._key = self._state()
             except (AttributeError, NotImplementedError, RuntimeError):
                 self._background = None
+        self._layered = None
         renderer = event.renderer if event is not None else None
         if renderer is None:
             return
-        for artist in self.artists:
+        for artist in self.static_artists + self.artists:
             if artist.get_visible() and artist.figure is not None:
                 artist.draw(renderer)
 
-    def update(self, full: bool = False) -> None:
-        """Show the current state of the animated artists (``full``: redraw everything)."""
+    def update(self, full: bool = False, static: bool = False) -> None:
+        """Show the current state of the animated artists.
+
+        ``static``: redraw the static artists too; ``full``: redraw the whole figure.
+        """
         canvas = self.figure.canvas
         if full or self._background is None or self._key != self._state():
             self.full_draws += 1
             canvas.draw_idle()
             return
-        canvas.restore_region(self._background)
+        if static or self._layered is None:
+            canvas.restore_region(self._background)
+            for artist in self.static_artists:
+                if artist.get_visible() and artist.figure is not None:
+                    self.figure.draw_artist(artist)
+            self._layered = canvas.copy_from_bbox(self.figure.bbox) if self.static_artists else self._background
+            self.static_draws += static
+        else:
+            canvas.restore_region(self._layered)
         for artist in self.artists:
             if artist.get_visible() and artist.figure is not None:
                 self.figure.draw_artist(artist)
