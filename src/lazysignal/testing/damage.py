@@ -58,6 +58,7 @@ __all__ = [
     "damaged_copy",
     "check_damaged_inputs",
     "run_isolated",
+    "kill_process_once",
 ]
 
 #: Bytes at the start of a file treated as its header when flipping bytes (binary formats
@@ -340,6 +341,33 @@ def run_isolated(code: str, *, timeout: float = 120.0, args: Sequence[str] = (),
         proc.kill()
         out, err = proc.communicate()
         return IsolatedRun(proc.returncode, out, err, timed_out=True)
+
+
+def kill_process_once(block: Any, marker: str, at: int = 0, block_id: Any = None) -> Any:
+    """A ``map_blocks`` function that SIGKILLs the process running it, once, mid-compute.
+
+    The first task to reach block ``at`` (its ravelled index along the first axis) while
+    ``marker`` does not exist creates ``marker`` and kills its own process: on a
+    ``dask.distributed`` cluster, a worker dying in the middle of a computation. Every other
+    call (the retried task included) returns ``block`` unchanged.
+
+    Examples
+    --------
+    >>> import tempfile, dask.array as da
+    >>> marker = os.path.join(tempfile.mkdtemp(), "killed")
+    >>> open(marker, "w").close()   # already killed once: passes blocks through
+    >>> x = da.ones(4, chunks=2).map_blocks(kill_process_once, marker, dtype=float)
+    >>> float(x.sum().compute())
+    4.0
+    """
+    if block_id is not None and block_id[0] == at and not os.path.exists(marker):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return block
+        os.close(fd)
+        os.kill(os.getpid(), _signal.SIGKILL)
+    return block
 
 
 # -- checking a reader against every damage ------------------------------------------------
