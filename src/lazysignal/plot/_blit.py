@@ -15,6 +15,8 @@ the tick labels, not the whole figure.
 
 from __future__ import annotations
 
+from typing import Any
+
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
@@ -41,12 +43,12 @@ class BlitManager:
         self.figure = figure
         self.artists: list[Artist] = []
         self.static_artists: list[Artist] = []
-        self._layered = None     # the background with the static artists drawn on it
+        self._layered: Any = None     # the background with the static artists drawn on it
         self.blits = 0          # updates done by blitting (for tests and benchmarks)
         self.full_draws = 0     # updates that had to redraw the whole figure
         self.static_draws = 0   # updates that redrew the static artists (a new range)
-        self._background = None
-        self._key = None
+        self._background: Any = None
+        self._key: Any = None
         self._cid = figure.canvas.mpl_connect("draw_event", self._on_draw)
 
     def add(self, artist: Artist, static: bool = False) -> Artist:
@@ -66,11 +68,11 @@ class BlitManager:
                 group.remove(artist)
         self._layered = None
 
-    def _state(self):
+    def _state(self) -> tuple[int, tuple[float, ...], float]:
         canvas = self.figure.canvas
         return id(canvas), tuple(self.figure.bbox.size), self.figure.dpi
 
-    def _on_draw(self, event) -> None:
+    def _on_draw(self, event: Any) -> None:
         canvas = self.figure.canvas
         if event is not None and event.canvas is canvas and getattr(canvas, "supports_blit", False):
             try:
@@ -91,7 +93,7 @@ class BlitManager:
 
         ``static``: redraw the static artists too; ``full``: redraw the whole figure.
         """
-        canvas = self.figure.canvas
+        canvas: Any = self.figure.canvas
         if full or self._background is None or self._key != self._state():
             self.full_draws += 1
             canvas.draw_idle()

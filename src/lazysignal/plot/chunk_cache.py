@@ -26,6 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class ChunkCache:
     >>> cache.close()
     """
 
-    def __init__(self, data, nav_ndim: int, *, max_bytes: int, prefetch: bool = True, workers: int = 1):
+    def __init__(self, data: Any, nav_ndim: int, *, max_bytes: int, prefetch: bool = True, workers: int = 1):
         if nav_ndim < 1 or nav_ndim > data.ndim:
             raise ValueError(f"nav_ndim must be between 1 and {data.ndim}; got {nav_ndim}.")
         self._nav_ndim = int(nav_ndim)
@@ -107,7 +108,7 @@ class ChunkCache:
         self.reset(data)
 
     # -- state -------------------------------------------------------------------------
-    def reset(self, data=None) -> None:
+    def reset(self, data: Any = None) -> None:
         """Forget every chunk (the data changed); optionally switch to new ``data``.
 
         Reads in flight finish but their results are dropped.
@@ -254,7 +255,7 @@ class ChunkCache:
                 self._pending[other] = self._executor.submit(
                     context.run, self._read_background, other, self._gen, client)
 
-    def _read_background(self, key: Key, gen: int, client) -> np.ndarray | None:
+    def _read_background(self, key: Key, gen: int, client: Any) -> np.ndarray | None:
         with self._lock:
             if gen != self._gen:
                 return None
@@ -300,7 +301,7 @@ def _moved(key: Key, axis: int, step: int) -> Key:
     return tuple(other)
 
 
-def _compute(array, client, background: bool = False) -> np.ndarray:
+def _compute(array: Any, client: Any, background: bool = False) -> np.ndarray:
     """One dask computation, on the distributed client when there is one.
 
     A background read runs its tasks in the (lower-priority) prefetch thread itself rather

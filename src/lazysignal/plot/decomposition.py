@@ -35,7 +35,7 @@ def component_ids(comp_ids: int | Sequence[int] | None, n_components: int) -> li
             raise PlotError(f"The decomposition has {n_components} components; choose which to plot with "
                             f"comp_ids= (an int n for the first n, or a list), or decompose with output_dimension.")
         return list(range(n_components))
-    ids = list(range(int(comp_ids))) if np.isscalar(comp_ids) else [int(i) for i in comp_ids]
+    ids = list(range(int(comp_ids))) if isinstance(comp_ids, (int, np.integer)) else [int(i) for i in comp_ids]
     bad = [i for i in ids if not 0 <= i < n_components]
     if bad or not ids:
         raise PlotError(f"comp_ids {bad or comp_ids!r} do not name components; there are {n_components} "
@@ -43,7 +43,8 @@ def component_ids(comp_ids: int | Sequence[int] | None, n_components: int) -> li
     return ids
 
 
-def plot_ratio(ratio: np.ndarray, *, n: int = 30, log: bool = True, title: str = "", fig=None, ax=None):
+def plot_ratio(ratio: np.ndarray, *, n: int = 30, log: bool = True, title: str = "", fig: Any = None,
+               ax: Any = None) -> Any:
     """The explained variance ratio of the first ``n`` components (points), log scale by default.
 
     Examples

@@ -12,6 +12,7 @@ second, shift+arrows the third and fourth; page up/down change the step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,11 +51,12 @@ class Explorer:
         Passed to :class:`~lazysignal.plot.signal_view.SignalView`.
     """
 
-    def __init__(self, signal, axes_manager, navigator_data, navigator_mode: str | None, *, title: str = "",
-                 quantity: str = "", signal_kwargs: dict | None = None, navigator_kwargs: dict | None = None,
+    def __init__(self, signal: Any, axes_manager: Any, navigator_data: Any, navigator_mode: str | None, *, title: str = "",
+                 quantity: str = "", signal_kwargs: dict[str, Any] | None = None,
+                 navigator_kwargs: dict[str, Any] | None = None,
                  on_close: Callable[[], None] | None = None,
                  navigator_source: Callable[[], np.ndarray] | None = None,
-                 replot: Callable[[], object] | None = None):
+                 replot: Callable[[], object] | None = None) -> None:
         self.signal = signal
         self.axes_manager = axes_manager
         self.step = 1
@@ -90,7 +92,7 @@ class Explorer:
         return not self._closed
 
     @property
-    def figures(self) -> list:
+    def figures(self) -> list[Any]:
         """The navigator figure (if any) and the signal figure."""
         return ([self.navigator.figure] if self.navigator is not None else []) + [self.signal_view.figure]
 
@@ -127,7 +129,7 @@ class Explorer:
             self.navigator.set_data(self._navigator_source())
         self.update()
 
-    def _on_key(self, event) -> None:
+    def _on_key(self, event: Any) -> None:
         key = event.key
         if key in ("pageup", "pagedown"):
             self.step = self.step + 1 if key == "pageup" else max(1, self.step - 1)

@@ -24,7 +24,7 @@ _NOT_IMPLEMENTED = ("overlay", "centre_colormap", "padding", "tight_layout", "mi
                     "labelwrap", "colors", "alphas", "legend_picking", "pixel_size_factor", "no_nans")
 
 
-def computed_data(signals: Sequence) -> list[np.ndarray]:
+def computed_data(signals: Sequence[Any]) -> list[np.ndarray]:
     """The signals' data as numpy arrays; lazy ones computed together, in one pass.
 
     Examples
@@ -38,7 +38,7 @@ def computed_data(signals: Sequence) -> list[np.ndarray]:
     return [np.asarray(d) for d in compute_arrays(*(s.data for s in signals), show_progressbar=False)]
 
 
-def as_signal_list(signals, function: str) -> list:
+def as_signal_list(signals: Any, function: str) -> list[Any]:
     """A list of signals from one signal or an iterable of them (not empty)."""
     signals = [signals] if hasattr(signals, "axes_manager") else list(signals)
     if not signals:
@@ -53,7 +53,7 @@ def _reject_unsupported(kwargs: dict[str, Any], function: str) -> None:
                                      "implement; leave them out.")
 
 
-def _images(signals: Sequence, arrays: Sequence[np.ndarray]) -> list[tuple[np.ndarray, Any, str]]:
+def _images(signals: Sequence[Any], arrays: Sequence[np.ndarray]) -> list[tuple[np.ndarray, Any, str]]:
     """(2-D array, signal, index label) for every image: stacks split into their frames."""
     out = []
     for s, data in zip(signals, arrays):
@@ -71,7 +71,7 @@ def _images(signals: Sequence, arrays: Sequence[np.ndarray]) -> list[tuple[np.nd
     return out
 
 
-def _limit(value, data: np.ndarray, low: bool):
+def _limit(value: Any, data: np.ndarray, low: bool) -> float | None:
     """A colour limit: None (data range), a number, or ``"Nth"`` (percentile of the values)."""
     if value is None:
         return None
@@ -85,7 +85,7 @@ def _limit(value, data: np.ndarray, low: bool):
     return float(value)
 
 
-def _per_image(value, n: int, name: str) -> list:
+def _per_image(value: Any, n: int, name: str) -> list[Any]:
     if isinstance(value, (list, tuple)):
         if not value:
             raise PlotError(f"{name} is an empty list; give one value or a list.")
@@ -93,7 +93,7 @@ def _per_image(value, n: int, name: str) -> list:
     return [value] * n
 
 
-def _labels(label, images) -> list[str | None]:
+def _labels(label: Any, images: list[tuple[np.ndarray, Any, str]]) -> list[str | None]:
     n = len(images)
     if label is None:
         return [None] * n
@@ -105,7 +105,7 @@ def _labels(label, images) -> list[str | None]:
     return [str(x) for x in _per_image(list(label), n, "label")]
 
 
-def _add_scalebar(ax, axis, color: str) -> None:
+def _add_scalebar(ax: Any, axis: Any, color: str) -> None:
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -119,10 +119,10 @@ def _add_scalebar(ax, axis, color: str) -> None:
     ax.add_artist(bar)
 
 
-def plot_images(images: Sequence, cmap: Any = None, per_row: int = 3, label: Any = "auto",
+def plot_images(images: Any, cmap: Any = None, per_row: int = 3, label: Any = "auto",
                 colorbar: str | None = "default", scalebar: Any = None, scalebar_color: str = "white",
                 axes_decor: str | None = "all", suptitle: str | None = None, aspect: Any = "auto",
-                fig=None, vmin: Any = None, vmax: Any = None, **kwargs: Any) -> list:
+                fig: Any = None, vmin: Any = None, vmax: Any = None, **kwargs: Any) -> list[Any]:
     """Plot images side by side, ``per_row`` to a row; returns the axes.
 
     Parameters

@@ -9,7 +9,8 @@ redrawn only when a slider changes which image is shown. Clicking or dragging in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,7 +25,7 @@ __all__ = ["NavigatorView"]
 _MODES = ("image", "line", "slider")
 
 
-def _index_of(axis, value: float) -> int:
+def _index_of(axis: Any, value: float) -> int:
     """Nearest index of a calibrated value, clamped to the axis (a click may land on an edge)."""
     values = np.asarray(axis.axis, dtype=float)
     return int(np.clip(np.argmin(np.abs(values - value)), 0, axis.size - 1))
@@ -61,20 +62,22 @@ class NavigatorView:
     >>> nav.close()
     """
 
-    def __init__(self, axes_manager, data: np.ndarray | None, *, mode: str = "image", title: str = "",
-                 figure=None, cmap=None):
+    def __init__(self, axes_manager: Any, data: np.ndarray | None, *, mode: str = "image", title: str = "",
+                 figure: Any = None, cmap: Any = None):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}; got {mode!r}.")
         self.axes_manager = axes_manager
         self.nav_axes = list(axes_manager.navigation_axes)
         self.mode = mode
         self.shown = {"image": 2, "line": 1, "slider": 0}[mode]
-        self.data = None if data is None else np.asarray(data)
+        self.data: Any = None if data is None else np.asarray(data)
         self.figure = figure if figure is not None else plt.figure()
         self.blit = BlitManager(self.figure)
         slider_axes = self.nav_axes[self.shown:]
-        self.ax = None
-        self.image = self.line = self.cursor = None
+        self.ax: Any = None
+        self.image: Any = None
+        self.line: Any = None
+        self.cursor: Any = None
         self.sliders: list[Slider] = []
         n_sliders = len(slider_axes)
         if self.shown:
@@ -91,11 +94,11 @@ class NavigatorView:
             slider = Slider(slider_ax, axis_label(axis) or f"axis {self.shown + k}", 0, max(axis.size - 1, 1),
                             valinit=axis.index, valstep=1, valfmt="%d")
             slider.drawon = False  # the position update redraws; a slider must not draw twice
-            slider.on_changed(lambda value, i=self.shown + k: self._set_index(i, int(value)))
+            slider.on_changed(self._slider_callback(self.shown + k))
             self.sliders.append(slider)
         self._dragging = False
         #: Callables ``f(event) -> bool``: a press one of them claims (an ROI widget's) moves no cursor.
-        self.press_filters: list = []
+        self.press_filters: list[Callable[[Any], bool]] = []
         canvas = self.figure.canvas
         self._cids = [canvas.mpl_connect("button_press_event", self._on_press),
                       canvas.mpl_connect("motion_notify_event", self._on_motion),
@@ -103,7 +106,10 @@ class NavigatorView:
         self._shown_others = self._other_indices()
 
     # -- drawing ---------------------------------------------------------------------------
-    def _draw_main(self, cmap) -> None:
+    def _slider_callback(self, i: int) -> Callable[[float], None]:
+        return lambda value: self._set_index(i, int(value))
+
+    def _draw_main(self, cmap: Any) -> None:
         ax = self.ax
         indices = self.axes_manager.indices
         if self.mode == "image":
@@ -203,7 +209,7 @@ class NavigatorView:
         toolbar = getattr(self.figure.canvas, "toolbar", None)
         return bool(getattr(toolbar, "mode", ""))
 
-    def _move_to(self, event) -> None:
+    def _move_to(self, event: Any) -> None:
         if event.xdata is None or (self.mode == "image" and event.ydata is None):
             return
         indices = list(self.axes_manager.indices)
@@ -213,17 +219,17 @@ class NavigatorView:
         if tuple(indices) != tuple(self.axes_manager.indices):
             self.axes_manager.indices = tuple(indices)
 
-    def _on_press(self, event) -> None:
+    def _on_press(self, event: Any) -> None:
         if (self.ax is not None and event.inaxes is self.ax and event.button == 1 and not self._busy_toolbar()
                 and not any(claims(event) for claims in self.press_filters)):
             self._dragging = True
             self._move_to(event)
 
-    def _on_motion(self, event) -> None:
+    def _on_motion(self, event: Any) -> None:
         if self._dragging and event.inaxes is self.ax:
             self._move_to(event)
 
-    def _on_release(self, event) -> None:
+    def _on_release(self, event: Any) -> None:
         self._dragging = False
 
     def close(self) -> None:

@@ -61,23 +61,23 @@ class _Shape:
     def __init__(self, widget: "ROIWidget"):
         self.w = widget
 
-    def make(self, color: str) -> list:
+    def make(self, color: str) -> list[Any]:
         raise NotImplementedError
 
-    def sync(self, p: dict) -> None:
+    def sync(self, p: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def hit(self, x: float, y: float, p: dict) -> Any:
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def drag(self, handle: Any, p: dict, dx: float, dy: float, x: float, y: float) -> dict:
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         raise NotImplementedError
 
 
 class _Span(_Shape):
     """SpanROI (left, right) and Point1DROI (value) on a horizontal axis."""
 
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         ax = self.w.ax
         if "value" in self.w.roi.parameters:
             self.artist = ax.axvline(0, color=color, linewidth=2)
@@ -85,14 +85,14 @@ class _Span(_Shape):
             self.artist = ax.axvspan(0, 1, color=color, alpha=0.3)
         return [self.artist]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         if "value" in p:
             self.artist.set_xdata([p["value"], p["value"]])
         else:
             self.artist.set_x(p["left"])
             self.artist.set_width(p["right"] - p["left"])
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         if "value" in p:
             return "move" if self.w.near_x(x, p["value"]) else None
         for edge in ("left", "right"):
@@ -100,24 +100,24 @@ class _Span(_Shape):
                 return edge
         return "move" if p["left"] <= x <= p["right"] else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         if handle == "move":
             return {k: self.w.snap(v + dx, 0) for k, v in p.items()}
         return {handle: self.w.snap(p[handle] + dx, 0)}
 
 
 class _Rectangle(_Shape):
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         self.artist = Rectangle((0, 0), 1, 1, fill=False, edgecolor=color, linewidth=2)
         self.w.ax.add_patch(self.artist)
         return [self.artist]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         self.artist.set_xy((p["left"], p["top"]))
         self.artist.set_width(p["right"] - p["left"])
         self.artist.set_height(p["bottom"] - p["top"])
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         low_y, high_y = sorted((p["top"], p["bottom"]))
         inside_x = p["left"] <= x <= p["right"]
         inside_y = low_y <= y <= high_y
@@ -129,7 +129,7 @@ class _Rectangle(_Shape):
             return edges
         return "move" if inside_x and inside_y else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         if handle == "move":
             return {"left": self.w.snap(p["left"] + dx, 0), "right": self.w.snap(p["right"] + dx, 0),
                     "top": self.w.snap(p["top"] + dy, 1), "bottom": self.w.snap(p["bottom"] + dy, 1)}
@@ -138,55 +138,55 @@ class _Rectangle(_Shape):
 
 
 class _Point2D(_Shape):
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         (self.artist,) = self.w.ax.plot([0], [0], marker="+", markersize=14, markeredgewidth=2, color=color)
         return [self.artist]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         self.artist.set_data([p["x"]], [p["y"]])
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         return "move" if self.w.near_x(x, p["x"]) and self.w.near_y(y, p["y"]) else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         return {"x": self.w.snap(p["x"] + dx, 0), "y": self.w.snap(p["y"] + dy, 1)}
 
 
 class _Circle(_Shape):
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         self.outer = Circle((0, 0), 1, fill=False, edgecolor=color, linewidth=2)
         self.inner = Circle((0, 0), 0, fill=False, edgecolor=color, linewidth=1, linestyle="--")
         self.w.ax.add_patch(self.outer)
         self.w.ax.add_patch(self.inner)
         return [self.outer, self.inner]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         for artist, radius in ((self.outer, p["r"]), (self.inner, p["r_inner"] or 0.0)):
             artist.set_center((p["cx"], p["cy"]))
             artist.set_radius(radius)
         self.inner.set_visible(bool(p["r_inner"]))
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         d = float(np.hypot(x - p["cx"], y - p["cy"]))
         if self.w.near_x(p["cx"] + d, p["cx"] + p["r"]):
             return "r"
         return "move" if d < p["r"] else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         if handle == "r":
             return {"r": max(float(np.hypot(x - p["cx"], y - p["cy"])), (p["r_inner"] or 0.0) + 1e-9)}
         return {"cx": self.w.snap(p["cx"] + dx, 0), "cy": self.w.snap(p["cy"] + dy, 1)}
 
 
 class _Line(_Shape):
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         (self.artist,) = self.w.ax.plot([0, 1], [0, 1], color=color, linewidth=2, marker="o", markersize=5)
         return [self.artist]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         self.artist.set_data([p["x1"], p["x2"]], [p["y1"], p["y2"]])
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         for end in ("1", "2"):
             if self.w.near_x(x, p["x" + end]) and self.w.near_y(y, p["y" + end]):
                 return end
@@ -196,7 +196,7 @@ class _Line(_Shape):
         t = float(np.clip(np.dot(m - a, ab) / max(np.dot(ab, ab), 1e-12), 0, 1))
         return "move" if np.hypot(*(a + t * ab - m)) < _TOLERANCE_PX else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         ends = ("1", "2") if handle == "move" else (handle,)
         out = {}
         for end in ends:
@@ -206,21 +206,21 @@ class _Line(_Shape):
 
 
 class _Polygon(_Shape):
-    def make(self, color):
+    def make(self, color: str) -> list[Any]:
         self.artist = Polygon([[0, 0], [1, 0], [0, 1]], closed=True, fill=False, edgecolor=color, linewidth=2)
         self.w.ax.add_patch(self.artist)
         return [self.artist]
 
-    def sync(self, p):
+    def sync(self, p: dict[str, Any]) -> None:
         self.artist.set_xy(np.asarray(p["vertices"], dtype=float))
 
-    def hit(self, x, y, p):
+    def hit(self, x: float, y: float, p: dict[str, Any]) -> Any:
         for i, (vx, vy) in enumerate(p["vertices"]):
             if self.w.near_x(x, vx) and self.w.near_y(y, vy):
                 return i
         return "move" if self.artist.get_path().contains_point((x, y)) else None
 
-    def drag(self, handle, p, dx, dy, x, y):
+    def drag(self, handle: Any, p: dict[str, Any], dx: float, dy: float, x: float, y: float) -> dict[str, Any]:
         vertices = [list(v) for v in p["vertices"]]
         moved = range(len(vertices)) if handle == "move" else (handle,)
         for i in moved:
@@ -280,19 +280,19 @@ class ROIWidget:
         return _snap(value, self.data_axes[which]) if self.snap_values else float(value)
 
     # -- events --------------------------------------------------------------------------------
-    def claims(self, event) -> bool:
+    def claims(self, event: Any) -> bool:
         """Whether a mouse press lands on the widget (then it is the widget's drag)."""
         if event.inaxes is not self.ax or event.xdata is None or not self.roi.is_valid():
             return False
         return self.shape.hit(event.xdata, event.ydata, self.roi.parameters) is not None
 
-    def _on_press(self, event) -> None:
+    def _on_press(self, event: Any) -> None:
         if event.button != 1 or not self.claims(event):
             return
         handle = self.shape.hit(event.xdata, event.ydata, self.roi.parameters)
         self._press = (handle, self.roi.parameters, event.xdata, event.ydata)
 
-    def _on_motion(self, event) -> None:
+    def _on_motion(self, event: Any) -> None:
         if self._press is None or event.inaxes is not self.ax or event.xdata is None:
             return
         handle, start, x0, y0 = self._press
@@ -303,7 +303,7 @@ class ROIWidget:
         except ROIError:
             pass  # a drag that would invert the ROI (left past right) stops at the last valid shape
 
-    def _on_release(self, event) -> None:
+    def _on_release(self, event: Any) -> None:
         self._press = None
 
     def _on_roi_changed(self) -> None:

@@ -27,7 +27,7 @@ _MARKER_OPTIONS = ("xray_lines",)
 class PlotMixin:
     """The ``plot`` method of signals."""
 
-    def plot(self, navigator: Any = "auto", axes_manager=None, **kwargs):
+    def plot(self, navigator: Any = "auto", axes_manager: Any = None, **kwargs: Any) -> Any:
         """Plot the signal at the current navigation position and a navigator to move it.
 
         Parameters
@@ -72,17 +72,19 @@ class PlotMixin:
         """
         from .explorer import Explorer
 
+        s: Any = self  # a signal (this is its mixin)
+
         unknown = set(kwargs) - set(_SIGNAL_OPTIONS) - set(_NAVIGATOR_OPTIONS) - set(_MARKER_OPTIONS)
         if unknown:
             raise UnsupportedOptionError(
                 f"plot() does not know {sorted(unknown)}; it accepts navigator, axes_manager and "
                 f"{sorted(_SIGNAL_OPTIONS + _NAVIGATOR_OPTIONS + _MARKER_OPTIONS)}.")
         xray_lines = kwargs.pop("xray_lines", False)
-        markers = self._plot_xray_markers(xray_lines)
-        if getattr(self, "ragged", False):
+        markers = s._plot_xray_markers(xray_lines)
+        if getattr(s, "ragged", False):
             raise PlotError("A ragged signal (an object array of varying lengths per position) cannot be "
                             "plotted; map it to a regular signal first (e.g. s.map(len, ragged=False)).")
-        am = self.axes_manager
+        am = s.axes_manager
         if am.signal_dimension not in (1, 2):
             raise PlotError(
                 f"plot shows 1 or 2 signal axes; this signal has {am.signal_dimension} "
@@ -91,8 +93,8 @@ class PlotMixin:
         if tuple(nav_am.navigation_shape) != tuple(am.navigation_shape):
             raise PlotError(f"axes_manager has navigation shape {tuple(nav_am.navigation_shape)}; this "
                             f"signal navigates {tuple(am.navigation_shape)}. They must be equal.")
-        nav_data, mode = self._plot_navigator(navigator)
-        previous = getattr(self, "_plot", None)
+        nav_data, mode = s._plot_navigator(navigator)
+        previous = getattr(s, "_plot", None)
         if previous is not None:
             previous.close()
         signal_kwargs = {k: v for k, v in kwargs.items() if k in _SIGNAL_OPTIONS}
@@ -101,29 +103,29 @@ class PlotMixin:
                 if name in signal_kwargs:
                     raise UnsupportedOptionError(f"{name}= applies to images; this signal is a spectrum.")
         navigator_kwargs = {"cmap": kwargs["navigator_cmap"]} if "navigator_cmap" in kwargs else {}
-        title = str(self.metadata.get_item("General.title", "") or "")
-        quantity = str(self.metadata.get_item("Signal.quantity", "") or "")
+        title = str(s.metadata.get_item("General.title", "") or "")
+        quantity = str(s.metadata.get_item("Signal.quantity", "") or "")
 
         def forget() -> None:
-            if getattr(self, "_plot", None) is explorer:
-                self._plot = None
+            if getattr(s, "_plot", None) is explorer:
+                s._plot = None
 
         summed = navigator is not None and isinstance(navigator, str) and navigator == "auto" \
-            and not self.lazy and self.navigator is None and mode in ("image", "line")
+            and not s.lazy and s.navigator is None and mode in ("image", "line")
         replot_kwargs = dict(kwargs, xray_lines=xray_lines)
 
-        def replot():
-            return self.plot(navigator=navigator, axes_manager=axes_manager, **replot_kwargs)
+        def replot() -> Any:
+            return s.plot(navigator=navigator, axes_manager=axes_manager, **replot_kwargs)
 
-        explorer = Explorer(self, nav_am, nav_data, mode, title=title, quantity=quantity,
+        explorer = Explorer(s, nav_am, nav_data, mode, title=title, quantity=quantity,
                             signal_kwargs=signal_kwargs, navigator_kwargs=navigator_kwargs, on_close=forget,
-                            navigator_source=self._summed_navigator if summed else None, replot=replot)
-        self._plot = explorer
+                            navigator_source=s._summed_navigator if summed else None, replot=replot)
+        s._plot = explorer
         if markers:
             explorer.signal_view.add_line_markers(*markers)
         return explorer
 
-    def _plot_xray_markers(self, xray_lines: Any) -> tuple[list[float], list[str]] | None:
+    def _plot_xray_markers(self: Any, xray_lines: Any) -> tuple[list[float], list[str]] | None:
         """Energies and names of the X-ray lines to mark (``plot(xray_lines=...)`` of EDS signals)."""
         if xray_lines is False or xray_lines is None:
             return None
@@ -136,7 +138,8 @@ class PlotMixin:
         return energies, names
 
     # -- decomposition figures ------------------------------------------------------------
-    def plot_explained_variance_ratio(self, n: int = 30, log: bool = True, fig=None, ax=None):
+    def plot_explained_variance_ratio(self: Any, n: int = 30, log: bool = True, fig: Any = None,
+                                      ax: Any = None) -> Any:
         """Scree plot: the explained variance ratio of the first ``n`` components (log scale).
 
         Examples
@@ -153,8 +156,8 @@ class PlotMixin:
         title = str(ratio.metadata.get_item("General.title", ""))
         return _decomposition.plot_ratio(ratio.data, n=n, log=log, title=title, fig=fig, ax=ax)
 
-    def plot_decomposition_factors(self, comp_ids=None, per_row: int = 3, cmap: Any = "gray",
-                                   title: str | None = None):
+    def plot_decomposition_factors(self: Any, comp_ids: Any = None, per_row: int = 3, cmap: Any = "gray",
+                                   title: str | None = None) -> Any:
         """Plot decomposition factors: lines for spectra, images for 2-D signals.
 
         ``comp_ids``: None (all, when at most 30), an int n (the first n) or a list.
@@ -173,8 +176,8 @@ class PlotMixin:
         return _decomposition.plot_components(factors, ids, label="Factor", per_row=per_row, cmap=cmap,
                                               title=title)
 
-    def plot_decomposition_loadings(self, comp_ids=None, per_row: int = 3, cmap: Any = "gray",
-                                    title: str | None = None):
+    def plot_decomposition_loadings(self: Any, comp_ids: Any = None, per_row: int = 3, cmap: Any = "gray",
+                                    title: str | None = None) -> Any:
         """Plot decomposition loadings: images for 2 navigation axes, lines for 1.
 
         Examples
@@ -191,12 +194,12 @@ class PlotMixin:
         return _decomposition.plot_components(loadings, ids, label="Loading", per_row=per_row, cmap=cmap,
                                               title=title)
 
-    def _summed_navigator(self) -> np.ndarray:
+    def _summed_navigator(self: Any) -> np.ndarray:
         """Eager data summed over the signal axes (HyperSpy's default navigator)."""
         nav_ndim = self.axes_manager.navigation_dimension
         return np.asarray(self.data).sum(axis=tuple(range(nav_ndim, self.data.ndim)))
 
-    def _plot_navigator(self, navigator: Any) -> tuple[np.ndarray | None, str | None]:
+    def _plot_navigator(self: Any, navigator: Any) -> tuple[np.ndarray | None, str | None]:
         """Navigator values (numpy order) and the navigator mode for ``plot``."""
         am = self.axes_manager
         nav_shape = tuple(am.navigation_shape)

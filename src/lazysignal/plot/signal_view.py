@@ -13,6 +13,7 @@ than 60 % of it, and then gets 15 % headroom above the frame's maximum.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,7 +23,7 @@ from ._blit import BlitManager
 __all__ = ["SignalView", "axis_label", "image_extent"]
 
 
-def axis_label(axis) -> str:
+def axis_label(axis: Any) -> str:
     """``"name (units)"`` of an axis, or what of it is defined.
 
     Examples
@@ -35,7 +36,7 @@ def axis_label(axis) -> str:
     return f"{name} ({axis.units})".strip() if axis.units else name
 
 
-def image_extent(x_axis, y_axis) -> tuple[float, float, float, float]:
+def image_extent(x_axis: Any, y_axis: Any) -> tuple[float, float, float, float]:
     """``imshow`` extent (left, right, bottom, top) putting pixel centres on the axis values.
 
     Examples
@@ -44,7 +45,7 @@ def image_extent(x_axis, y_axis) -> tuple[float, float, float, float]:
     >>> image_extent(DataAxis(size=3, scale=2.0), DataAxis(size=2))
     (-1.0, 5.0, 1.5, -0.5)
     """
-    def edges(axis):
+    def edges(axis: Any) -> tuple[float, float]:
         values = np.asarray(axis.axis, dtype=float)
         step = float(values[1] - values[0]) if values.size > 1 else 1.0
         return float(values[0] - step / 2), float(values[-1] + step / 2)
@@ -106,7 +107,8 @@ class SignalView:
     """
 
     def __init__(self, signal_axes: Sequence, data: np.ndarray, *, title: str = "", quantity: str = "",
-                 autoscale: bool = True, figure=None, ax=None, cmap=None, colorbar: bool = True,
+                 autoscale: bool = True, figure: Any = None, ax: Any = None, cmap: Any = None,
+                 colorbar: bool = True,
                  vmin: float | None = None, vmax: float | None = None, line_style: dict | None = None):
         if len(signal_axes) not in (1, 2):
             raise ValueError(f"SignalView shows 1 or 2 signal axes; got {len(signal_axes)}.")

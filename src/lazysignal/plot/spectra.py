@@ -22,7 +22,7 @@ __all__ = ["plot_spectra", "plot_signals"]
 _STYLES = ("overlap", "cascade", "mosaic", "heatmap")
 
 
-def _spectra(spectra: Sequence) -> list[tuple[np.ndarray, Any, str]]:
+def _spectra(spectra: Sequence[Any]) -> list[tuple[np.ndarray, Any, str]]:
     """(1-D array, signal, title) of every spectrum; a spectrum image gives one per position."""
     out = []
     for s, data in zip(spectra, computed_data(spectra)):
@@ -36,9 +36,9 @@ def _spectra(spectra: Sequence) -> list[tuple[np.ndarray, Any, str]]:
     return out
 
 
-def plot_spectra(spectra: Sequence, style: str = "overlap", color: Any = None, linestyle: Any = None,
+def plot_spectra(spectra: Any, style: str = "overlap", color: Any = None, linestyle: Any = None,
                  drawstyle: str = "default", padding: float = 1.0, legend: Any = None,
-                 legend_loc: str = "upper right", fig=None, ax=None, **kwargs: Any):
+                 legend_loc: str = "upper right", fig: Any = None, ax: Any = None, **kwargs: Any) -> Any:
     """Plot several spectra in one figure.
 
     Parameters
@@ -136,7 +136,7 @@ def plot_spectra(spectra: Sequence, style: str = "overlap", color: Any = None, l
     return ax
 
 
-def plot_signals(signals: Sequence, navigator: Any = "auto", **kwargs: Any) -> list:
+def plot_signals(signals: Any, navigator: Any = "auto", **kwargs: Any) -> list[Any]:
     """Plot several signals that move together under one navigator.
 
     All signals need the same navigation shape; the first one's navigator (``navigator``,
