@@ -153,19 +153,35 @@ def test_reproject_gives_masked_pixels_and_channels_their_values(rank3):
         np.testing.assert_allclose(model, clean[: shape[0], : shape[1]], atol=0.05)
 
 
-def test_two_reads_of_every_block(rank3, counted_array):
+def test_at_most_two_reads_of_every_block(rank3, counted_array):
     x, reads = counted_array(rank3[0], chunks=(4, 5, 16))
     s = Signal1D(x)
-    s.decomposition(output_dimension=3, normalize_poissonian_noise=True, print_info=False)
+    s.decomposition(output_dimension=3, normalize_poissonian_noise=True, print_info=False, cache_bytes=0)
     counts = Counter(reads)
     assert len(counts) == 3 * 2 * 3 and set(counts.values()) == {2}
     reads.clear()
     s.decomposition(algorithm="PCA", navigation_mask=np.zeros((10, 12), bool), reproject="both",
-                    print_info=False)
+                    print_info=False, cache_bytes=0)
     assert set(Counter(reads).values()) == {2}
     reads.clear()
     s.get_decomposition_model().data.compute()  # built from the results alone
     assert reads == []
+
+
+def test_blocks_kept_compressed_are_read_once(rank3, counted_array, capsys):
+    x, reads = counted_array(rank3[0], chunks=(4, 5, 16))
+    reference = Signal1D(rank3[0])
+    reference.decomposition(output_dimension=3, print_info=False)
+    s = Signal1D(x)
+    s.decomposition(output_dimension=3)  # default budget: this small cube fits
+    assert set(Counter(reads).values()) == {1} and "(1 read of the data)" in capsys.readouterr().out
+    _same_up_to_sign(s.learning_results.loadings, reference.learning_results.loadings, atol=1e-8)
+    x, reads = counted_array(rank3[0], chunks=(5, 10, 16))  # blocks of 50, 50 and 20 pixels
+    s = Signal1D(x)
+    s.decomposition(output_dimension=3, print_info=False, cache_bytes=36000)  # room for the small block only
+    counts = Counter(reads)
+    assert sorted(counts.values()) == [1, 1, 1, 2, 2, 2, 2, 2, 2]
+    _same_up_to_sign(s.learning_results.loadings, reference.learning_results.loadings, atol=1e-8)
 
 
 def test_two_dimensional_signal_and_navigation(rank3):
@@ -182,8 +198,8 @@ def test_two_dimensional_signal_and_navigation(rank3):
 
 def test_array_level_function_on_a_bare_array(rank3):
     f = svd_decomposition(Unfolded(da.from_array(rank3[0], chunks=(3, 10, 48)), 2), Treatments(),
-                          output_dimension=3)
-    assert f.reads == 2 and f.factors.shape == (48, 3) and f.loadings.shape == (120, 3)
+                          output_dimension=3)  # blocks kept compressed: one read
+    assert f.reads == 1 and f.factors.shape == (48, 3) and f.loadings.shape == (120, 3)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

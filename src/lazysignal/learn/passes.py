@@ -89,6 +89,28 @@ class Unfolded:
         """(where, block) pairs: dask blocks (signal axes merged) or numpy row slabs."""
         return self._pieces
 
+    def with_cache(self, kept: list) -> "Unfolded":
+        """The same data whose blocks with a kept (compressed) copy are served from it."""
+        if not any(k is not None for k in kept):
+            return self
+        new = Unfolded(self.data, self.nav_ndim)
+        pieces = []
+        for (where, block), k in zip(self._pieces, kept):
+            if k is None:
+                pieces.append((where, block))
+            else:
+                d = dask.delayed(_decode)(k)
+                n = len(k)
+                pieces.append((where, [d[i] for i in range(n)] if n > 1 else d))
+        new.__dict__["_pieces"] = pieces
+        new.__dict__["cached_blocks"] = sum(k is not None for k in kept)
+        return new
+
+    @property
+    def cached_fraction(self) -> float:
+        """Fraction of the blocks served from memory (0 when nothing is kept)."""
+        return self.__dict__.get("cached_blocks", 0) / max(len(self._pieces), 1)
+
     @cached_property
     def _pieces(self) -> list[tuple[Block, Any]]:
         if self.lazy:
@@ -191,11 +213,16 @@ def tree_combine(parts: Sequence[Any], combine: Callable[..., Any], split_every:
 
 def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., Any], *,
                 local: Callable[[Block], Any] | None = None, show_progressbar: bool | None = None,
-                label: str = "") -> Any:
+                label: str = "", cache_bytes: int = 0) -> Any:
     """``combine`` over ``kernel(block, local(where))`` for every block: one read of the data.
 
     ``local(where)`` builds, when the graph is built, the small per-block arguments (the
     block's slice of a navigation mask...), so tasks carry only their own part.
+
+    With ``cache_bytes`` (lazy data), each task also keeps its block losslessly compressed
+    (Blosc LZ4 + shuffle) when that takes at most ``cache_bytes / number of blocks``; the
+    result is then ``(reduced, cached)`` where ``cached.blocks()`` serves those blocks from
+    memory in a later pass instead of reading them again.
 
     Examples
     --------
@@ -207,11 +234,49 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
     local = local or (lambda where: where)
     run = _slabbed_reduce(kernel, combine, u.nav_ndim, u.n_cols)
     if not u.lazy:
-        return combine(*[run(block, local(where)) for where, block in pieces])
+        result = combine(*[run(block, local(where)) for where, block in pieces])
+        return (result, u) if cache_bytes else result
+    if cache_bytes:
+        budget = cache_bytes // max(len(pieces), 1)
+        parts = [dask.delayed(_run_and_keep, nout=2)(run, block, local(where), budget)
+                 for where, block in pieces]
+        _announce(label, show_progressbar)
+        computed = compute_arrays(tree_combine([p[0] for p in parts], combine), *[p[1] for p in parts],
+                                  show_progressbar=show_progressbar)
+        return computed[0], u.with_cache(list(computed[1:]))
     parts = [dask.delayed(run)(block, local(where)) for where, block in pieces]
     _announce(label, show_progressbar)
     (result,) = compute_arrays(tree_combine(parts, combine), show_progressbar=show_progressbar)
     return result
+
+
+def _run_and_keep(run, block, loc, budget: int):
+    """``run(block, loc)`` and the block compressed (None when over ``budget`` bytes)."""
+    result = run(block, loc)
+    pieces = block if isinstance(block, list) else [block]
+    if sum(np.asarray(p).nbytes for p in pieces) > 32 * budget:  # no chance to fit: do not try
+        return result, None
+    from numcodecs import Blosc
+
+    codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
+    kept, size = [], 0
+    for piece in pieces:
+        piece = np.ascontiguousarray(piece)
+        encoded = bytes(codec.encode(piece))
+        size += len(encoded)
+        if size > budget:
+            return result, None
+        kept.append((encoded, piece.shape, piece.dtype.str))
+    return result, kept
+
+
+def _decode(kept):
+    from numcodecs import Blosc
+
+    codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
+    pieces = [np.frombuffer(codec.decode(data), dtype=np.dtype(dtype)).reshape(shape)
+              for data, shape, dtype in kept]
+    return pieces if len(pieces) > 1 else pieces[0]
 
 
 def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block], Any] | None = None,

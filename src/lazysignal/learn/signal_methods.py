@@ -172,7 +172,8 @@ class DecompositionMixin:
             lr.signal_mask = ~sig_keep.reshape(u.sig_shape)
         self.learning_results = lr
         if print_info:
-            reads = f"{result.reads} reads of the data" if u.lazy else "data in memory"
+            reads = (f"{result.reads} read{'s' if result.reads != 1 else ''} of the data" if u.lazy
+                     else "data in memory")
             print("Decomposition info:\n"
                   f"  normalize_poissonian_noise={poisson}\n  algorithm={algorithm}\n"
                   f"  output_dimension={output_dimension}\n  centre={lr.centre}\n"

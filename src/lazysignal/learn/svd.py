@@ -36,7 +36,10 @@ from ..lazy import compute_arrays
 from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine
 from .treatments import Treatments, combine_sums, place_rows, poisson_scales, sums_pass
 
-__all__ = ["Factorisation", "svd_decomposition", "flip_signs"]
+__all__ = ["Factorisation", "svd_decomposition", "flip_signs", "CACHE_BYTES"]
+
+#: Default memory for keeping first-read blocks (compressed) for the second pass.
+CACHE_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -198,8 +201,8 @@ def _eig_desc(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | None = None,
                       pca: bool = False, reproject_navigation: bool = True,
-                      reproject_signal: bool = False,
-                      show_progressbar: bool | None = None) -> Factorisation:
+                      reproject_signal: bool = False, show_progressbar: bool | None = None,
+                      cache_bytes: int = CACHE_BYTES) -> Factorisation:
     """Exact SVD (or PCA: ``pca=True``, centred per channel) of the unfolded data.
 
     Parameters
@@ -214,6 +217,10 @@ def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | No
         Centre per channel and report variances with ``n - 1`` (scikit-learn's PCA).
     reproject_navigation, reproject_signal
         Give masked pixels loadings / masked channels factors by least squares (else NaN).
+    cache_bytes
+        Lazy data, channels <= pixels: memory for keeping the blocks of the first read
+        losslessly compressed (Blosc LZ4), so the second pass needs no second read of them;
+        blocks that do not fit are read again. 0: always read twice.
 
     Examples
     --------
@@ -228,7 +235,7 @@ def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | No
     n_fit, m_fit = tr.n_fit_rows(u), tr.n_fit_cols(u)
     if m_fit <= n_fit:
         result = _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
-                              show_progressbar)
+                              show_progressbar, cache_bytes)
     else:
         result = _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
                             show_progressbar)
@@ -258,10 +265,16 @@ def _finish(u: Unfolded, tr: Treatments, factors, loadings, w_kept, w_total, n, 
 
 
 def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
-                 show_progressbar) -> Factorisation:
+                 show_progressbar, cache_bytes) -> Factorisation:
     n_cols = u.n_cols
-    stats = reduce_pass(u, lambda b, loc: _gram_kernel(b, loc, n_cols), _combine_gram, local=tr.local,
-                        show_progressbar=show_progressbar, label="Pass 1/2: Gram matrix and sums")
+    kernel = lambda b, loc: _gram_kernel(b, loc, n_cols)  # noqa: E731
+    label = "Pass 1/2: Gram matrix and sums"
+    if u.lazy and cache_bytes > 0:
+        stats, kept = reduce_pass(u, kernel, _combine_gram, local=tr.local, show_progressbar=show_progressbar,
+                                  label=label, cache_bytes=int(cache_bytes))
+    else:
+        stats, kept = reduce_pass(u, kernel, _combine_gram, local=tr.local, show_progressbar=show_progressbar,
+                                  label=label), u
     n = stats["n"]
     gram = stats["gram"]
     if tr.poisson:
@@ -286,8 +299,8 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
             return loc.fit_rows(rows).T @ loc.fit_rows(full)
 
         extra = (cross, _add)
-    out = map_pass(u, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
-                   label="Pass 2/2: loadings")
+    out = map_pass(kept, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
+                   label="Pass 2/2: loadings" + (" (blocks kept from pass 1)" if kept.cached_fraction else ""))
     loadings, cross_sum = out if extra else (out, None)
     loadings = loadings.reshape(-1, k)
     factors = np.full((n_cols, k), np.nan)
@@ -300,7 +313,8 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
                                                  reproject_navigation, reproject_signal, "loadings")
     if row_means is not None:
         mean = row_means.reshape(-1, 1)
-    return Factorisation(factors, loadings, ev, ratio, mean, reads=2, mean_row_scale=_row_scale(tr))
+    reads = 1 if kept.cached_fraction == 1 else 2
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr))
 
 
 def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
