@@ -30,6 +30,7 @@ from typing import Any
 import dask
 import dask.array as da
 import numpy as np
+from numcodecs import Blosc
 
 from ..array_ops import is_lazy
 from ..lazy import CountProgress, compute_arrays, resolve_progress
@@ -256,8 +257,6 @@ def _run_and_keep(run, block, loc, budget: int):
     pieces = block if isinstance(block, list) else [block]
     if sum(np.asarray(p).nbytes for p in pieces) > 32 * budget:  # no chance to fit: do not try
         return result, None
-    from numcodecs import Blosc
-
     codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
     kept, size = [], 0
     for piece in pieces:
@@ -271,8 +270,6 @@ def _run_and_keep(run, block, loc, budget: int):
 
 
 def _decode(kept):
-    from numcodecs import Blosc
-
     codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
     pieces = [np.frombuffer(codec.decode(data), dtype=np.dtype(dtype)).reshape(shape)
               for data, shape, dtype in kept]
