@@ -374,3 +374,17 @@ def test_bad_input():
     beam.set_microscope_parameters(beam_energy=8.0)
     with pytest.raises(XrayLineError, match=r"Pt_La.*\(-0.1, 8\) keV"):
         beam.get_lines_intensity(["Pt_La"])
+
+
+def test_decomposition_normalises_poisson_noise_by_default():
+    values = np.random.default_rng(6).poisson(3.0, (6, 5, 200)).astype(float)
+    s = eds(values)
+    s.decomposition(print_info=False)
+    plain = Signal1D(values)
+    plain.decomposition(normalize_poissonian_noise=True, print_info=False)
+    np.testing.assert_allclose(s.learning_results.explained_variance, plain.learning_results.explained_variance)
+    unscaled = Signal1D(values)
+    unscaled.decomposition(print_info=False)
+    assert not np.allclose(unscaled.learning_results.explained_variance, plain.learning_results.explained_variance)
+    s.decomposition(normalize_poissonian_noise=False, print_info=False)  # told otherwise
+    np.testing.assert_allclose(s.learning_results.explained_variance, unscaled.learning_results.explained_variance)

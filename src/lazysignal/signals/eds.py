@@ -63,6 +63,8 @@ class EDSSpectrum(Signal1D):
     """
 
     _signal_type = "EDS"
+    # eXSpy's EDS default: decomposition() scales for Poisson noise unless told otherwise.
+    _default_poisson_normalization = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -131,7 +133,7 @@ class EDSSpectrum(Signal1D):
                 self.metadata.set_item(f"Acquisition_instrument.{micro}.{_PARAMETERS[name]}", float(value))
 
     # -- energy axis ---------------------------------------------------------------
-    def _energy_axis(self):
+    def _energy_axis(self) -> Any:
         axis = self.axes_manager.signal_axes[0]
         if axis.units not in ("eV", "keV"):
             raise XrayLineError(f"The signal axis {axis.name!r} is in {axis.units!r}; X-ray lines need an "
@@ -155,7 +157,8 @@ class EDSSpectrum(Signal1D):
 
     def _lines_in_range(self, xray_lines: Iterable[str]) -> tuple[list[str], list[str]]:
         low, high = self._line_range()
-        inside, outside = [], []
+        inside: list[str] = []
+        outside: list[str] = []
         for line in xray_lines:
             (inside if low < line_energy(line) * self._keV() < high else outside).append(line)
         return inside, outside
@@ -266,7 +269,8 @@ class EDSSpectrum(Signal1D):
             del self.metadata.Sample.xray_lines
         self.add_lines(lines, only_one=only_one, only_lines=only_lines)
 
-    def _xray_lines(self, xray_lines=None, only_one: bool = True, only_lines=("a",)) -> list[str]:
+    def _xray_lines(self, xray_lines: Iterable[str] | None = None, only_one: bool = True,
+                    only_lines: Iterable[str] | None = ("a",)) -> list[str]:
         if xray_lines is None:
             if self.metadata.has_item("Sample.xray_lines"):
                 xray_lines = list(self.metadata.Sample.xray_lines)
@@ -294,7 +298,8 @@ class EDSSpectrum(Signal1D):
     def _resolution(self) -> float:
         return float(self._instrument_item("Detector.EDS.energy_resolution_MnKa", 130.0))
 
-    def estimate_integration_windows(self, windows_width: float = 2.0, xray_lines=None) -> np.ndarray:
+    def estimate_integration_windows(self, windows_width: float = 2.0,
+                                     xray_lines: Iterable[str] | None = None) -> np.ndarray:
         """Integration windows ``(n_lines, 2)`` in axis units, ``windows_width`` x FWHM wide.
 
         Examples
@@ -310,7 +315,7 @@ class EDSSpectrum(Signal1D):
                                    units=self._energy_axis().units)
 
     def estimate_background_windows(self, line_width: Sequence[float] = (2, 2), windows_width: float = 1,
-                                    xray_lines=None) -> np.ndarray:
+                                    xray_lines: Iterable[str] | None = None) -> np.ndarray:
         """Background windows ``(n_lines, 4)`` (left window, right window) in axis units.
 
         Examples
@@ -326,8 +331,8 @@ class EDSSpectrum(Signal1D):
                                   units=self._energy_axis().units)
 
     # -- line maps -------------------------------------------------------------------
-    def get_lines_intensity(self, xray_lines=None, integration_windows: float | Any = 2.0,
-                            background_windows=None, plot_result: bool = False, only_one: bool = True,
+    def get_lines_intensity(self, xray_lines: Iterable[str] | None = None, integration_windows: Any = 2.0,
+                            background_windows: Any = None, plot_result: bool = False, only_one: bool = True,
                             only_lines: Iterable[str] | None = ("a",), **kwargs: Any) -> list:
         """One intensity map per X-ray line: the counts summed in a window around it.
 
@@ -418,7 +423,7 @@ class EDSSpectrum(Signal1D):
         plot_images(maps, **kwargs)
 
 
-def _check_windows(windows, n_lines: int, width: int, name: str) -> np.ndarray:
+def _check_windows(windows: Any, n_lines: int, width: int, name: str) -> np.ndarray:
     array = np.asarray(windows, dtype=float)
     if array.shape != (n_lines, width):
         raise XrayLineError(f"{name} needs one row of {width} energies per line: shape ({n_lines}, {width}); "
@@ -444,7 +449,7 @@ def _share_results(maps: list, shared: SharedLineSums) -> None:
                 # Only maps still holding this call's lazy slice: one the user replaced is left alone.
                 if m is not None and m.data is originals[i]:
                     full = shared.result() if full is None else full
-                    m.data = full[..., i]
+                    m.data = np.ascontiguousarray(full[..., i])
         finally:
             state["filling"] = False
 

@@ -18,6 +18,7 @@ import itertools
 import threading
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import dask.array as da
 from dask.highlevelgraph import HighLevelGraph
@@ -28,7 +29,7 @@ from .windows import WindowPlan
 __all__ = ["window_sums", "combine_windows", "line_intensities", "SharedLineSums", "result_dtype"]
 
 
-def result_dtype(dtype) -> np.dtype:
+def result_dtype(dtype: Any) -> np.dtype:
     """The maps' dtype: floating/complex input keeps its dtype, integers give float64 (as eXSpy)."""
     dtype = np.dtype(dtype)
     return dtype if dtype.kind in "fc" else np.dtype("float64")
@@ -60,7 +61,7 @@ def window_sums(block: np.ndarray, ranges: Sequence[tuple[int, int]], first_chan
     return out
 
 
-def combine_windows(sums: np.ndarray, plan: WindowPlan, dtype) -> np.ndarray:
+def combine_windows(sums: np.ndarray, plan: WindowPlan, dtype: Any) -> np.ndarray:
     """Line intensities from window sums: signal window minus scaled background windows."""
     lines = sums[..., list(plan.signal)].copy()
     for i, (left, right, factor) in enumerate(zip(plan.left, plan.right, plan.factor)):
@@ -127,7 +128,7 @@ class SharedLineSums:
                 layer[key] = (functools.partial(summer, first_channel=int(self.bounds[j])), (source.name, *b, j))
                 parts.append(key)
             layer[(name, *b, 0)] = (functools.partial(self._finish, b), *parts)
-        graph = HighLevelGraph.from_collections(name, layer, dependencies=[source])
+        graph = HighLevelGraph.from_collections(name, layer, dependencies=[source])  # type: ignore[list-item]
         self.array = da.Array(graph, name, chunks=nav_chunks + ((plan.n_lines,),),
                               meta=np.empty((0,) * source.ndim, dtype=self.dtype))
 
@@ -154,19 +155,19 @@ class SharedLineSums:
             self._cache[nav_index] = lines
         return lines
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # Sent to another process (dask.distributed): the cache and locks stay here.
         state = dict(self.__dict__)
         state["_cache"] = {}
         del state["_lock"]
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
 
-def line_intensities(data, plan: WindowPlan):
+def line_intensities(data: Any, plan: WindowPlan) -> "np.ndarray | SharedLineSums":
     """Intensities ``(navigation..., n_lines)``: a numpy array, or a :class:`SharedLineSums`.
 
     Examples

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Any
 
 import xraydb
 
@@ -81,7 +82,7 @@ def split_line(xray_line: str) -> tuple[str, str]:
     return element, line
 
 
-def _xraydb_line(element: str, line: str):
+def _xraydb_line(element: str, line: str) -> Any:
     lines = _lines_of(element)
     name = LINE_NAMES.get(line, line)
     if name not in lines:

@@ -54,7 +54,8 @@ def _energy_scale(units: str) -> float:
                         "(set s.axes_manager.signal_axes[0].units = 'keV').")
 
 
-def _centres_and_fwhms(xray_lines: Sequence[str], energy_resolution_mnka: float, units: str):
+def _centres_and_fwhms(xray_lines: Sequence[str], energy_resolution_mnka: float,
+                       units: str) -> tuple[np.ndarray, np.ndarray]:
     scale = _energy_scale(units)
     energies = np.array([line_energy(x) for x in xray_lines], dtype=float)
     fwhms = np.array([fwhm_at_energy(energy_resolution_mnka, e) for e in energies], dtype=float)
@@ -197,8 +198,9 @@ def plan_windows(integration: np.ndarray, background: np.ndarray | None, *, offs
         if len(bw) != 4:
             raise XrayLineError(f"Background windows need 4 energies per line (left window, right "
                                 f"window); {names[i]} has {len(bw)}.")
-        idx = [energy_to_index(v, offset, scale, size) for v in bw + [float(lo), float(hi)]]
-        if any(v is None for v in idx):
+        found = [energy_to_index(v, offset, scale, size) for v in bw + [float(lo), float(hi)]]
+        idx = [v for v in found if v is not None]
+        if len(idx) < len(found):
             raise XrayLineError(f"The background or integration windows of {names[i]} "
                                 f"({', '.join(f'{v:g}' for v in bw + [lo, hi])}) reach outside the "
                                 f"energy axis {axis_text}; narrow them or choose other windows.")
