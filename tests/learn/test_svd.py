@@ -224,3 +224,15 @@ def test_bad_input(rank3, kwargs, error, match):
 def test_unknown_option_is_a_type_error_naming_it(rank3):
     with pytest.raises(TypeError, match="'tol', 'bogus'"):
         Signal1D(rank3[0]).decomposition(tol=1, bogus=2, print_info=False)
+
+
+@pytest.mark.parametrize("chunks", [(1, 2, 16), (2, 3, 5)])
+def test_pixel_gram_with_split_signal_chunks(rank3, chunks):
+    x = rank3[0][:2, :3]  # 6 pixels, 48 channels: the pixels x pixels Gram matrix
+    eager = Signal1D(x)
+    eager.decomposition(centre="navigation", print_info=False)
+    lazy = Signal1D(x).as_lazy(chunks=chunks)
+    lazy.decomposition(centre="navigation", print_info=False)
+    np.testing.assert_allclose(lazy.learning_results.explained_variance, eager.learning_results.explained_variance,
+                               rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(lazy.get_decomposition_model().data.compute(), x, atol=1e-10)

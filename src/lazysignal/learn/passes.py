@@ -21,6 +21,7 @@ split along navigation), so every kernel sees whole spectra/images of its pixels
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import cached_property
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +51,26 @@ class Block:
     def take(self, nav_array: np.ndarray | None) -> np.ndarray | None:
         """The block's rows of a navigation-shaped array, flattened (None stays None)."""
         return None if nav_array is None else np.asarray(nav_array[self.nav_slices]).reshape(-1)
+
+
+class Deferred:
+    """A block's signal chunks (dask arrays) that its own task computes, one after the other.
+
+    Not a dask collection, so the scheduler does not read the chunks ahead as separate tasks:
+    a task holds only its block, which bounds memory to (blocks in flight) x (block size).
+    """
+
+    def __init__(self, arrays: list):
+        self.arrays = arrays
+
+    def materialise(self):
+        values = dask.compute(*self.arrays, scheduler="sync")
+        return [np.asarray(v) for v in values] if len(values) > 1 else np.asarray(values[0])
+
+
+def materialise(block):
+    """A block as numpy (one array or its signal chunks), computing a :class:`Deferred`."""
+    return block.materialise() if isinstance(block, Deferred) else block
 
 
 @dataclass(frozen=True)
@@ -87,8 +108,34 @@ class Unfolded:
         return is_lazy(self.data)
 
     def blocks(self) -> list[tuple[Block, Any]]:
-        """(where, block) pairs: dask blocks (signal axes merged) or numpy row slabs."""
+        """(where, block) pairs: a block is a numpy row slab, a delayed chunk, or a list of
+        the delayed signal chunks of one navigation block."""
         return self._pieces
+
+    def fused_blocks(self) -> list[tuple[Block, Any]]:
+        """Like :meth:`blocks`, but lazy blocks are :class:`Deferred`: each task reads its own."""
+        return self.__dict__.get("_fused_override") or self._fused
+
+    @cached_property
+    def _fused(self) -> list[tuple[Block, Any]]:
+        if not self.lazy:
+            return self._pieces
+        data = self._sig_ready()
+        out = []
+        for where, _ in self._pieces:
+            index = tuple(int(np.searchsorted(np.cumsum(c), s.start, side="right"))
+                          for c, s in zip(data.chunks[: self.nav_ndim], where.nav_slices))
+            grid = [range(len(c)) for c in data.chunks[self.nav_ndim:]]
+            arrays = [data.blocks[index + tuple(j)] for j in itertools.product(*grid)]
+            out.append((where, Deferred(arrays)))
+        return out
+
+    def _sig_ready(self):
+        data = self.data
+        sig_axes = range(self.nav_ndim, data.ndim)
+        if len(sig_axes) > 1 and any(len(data.chunks[i]) > 1 for i in sig_axes):
+            data = data.rechunk({i: -1 for i in sig_axes})
+        return data
 
     def with_cache(self, kept: list) -> "Unfolded":
         """The same data whose blocks with a kept (compressed) copy are served from it."""
@@ -104,6 +151,8 @@ class Unfolded:
                 n = len(k)
                 pieces.append((where, [d[i] for i in range(n)] if n > 1 else d))
         new.__dict__["_pieces"] = pieces
+        new.__dict__["_fused_override"] = [(where, block if k is not None else fused)
+                                           for (where, block), k, (_, fused) in zip(pieces, kept, self._fused)]
         new.__dict__["cached_blocks"] = sum(k is not None for k in kept)
         return new
 
@@ -115,13 +164,9 @@ class Unfolded:
     @cached_property
     def _pieces(self) -> list[tuple[Block, Any]]:
         if self.lazy:
-            data = self.data
-            sig_axes = range(self.nav_ndim, data.ndim)
-            split = [i for i in sig_axes if len(data.chunks[i]) > 1]
-            if len(sig_axes) > 1 and split:
-                # Pieces of a multi-axis signal do not concatenate in C order: merge them
-                # (a merge only: each source chunk is still read once).
-                data = data.rechunk({i: -1 for i in sig_axes})
+            # Pieces of a multi-axis signal do not concatenate in C order: those are merged
+            # (a merge only: each source chunk is still read once).
+            data = self._sig_ready()
             bounds = [np.cumsum((0,) + c) for c in data.chunks[: self.nav_ndim]]
             delayed = data.to_delayed(optimize_graph=True)
             out = []
@@ -156,6 +201,7 @@ def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.
     Signal chunks are joined one slab at a time, so a task never holds a merged copy of its
     block, only the chunks it read and one slab.
     """
+    block = materialise(block)
     pieces = block if isinstance(block, list) else [block]
     first = np.asarray(pieces[0])
     n_rows = math.prod(first.shape[:nav_ndim])
@@ -169,6 +215,7 @@ def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.
 
 def whole(block, nav_ndim: int, n_cols: int) -> np.ndarray:
     """A block (one array or its signal chunks) as one (rows x channels) array."""
+    block = materialise(block)
     if not isinstance(block, list):
         return np.asarray(block)
     return np.concatenate([rows for _, _, rows in row_slabs(block, nav_ndim, n_cols)])
@@ -231,7 +278,7 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
     >>> reduce_pass(u, lambda b, w: b.sum(), lambda *p: sum(p))
     np.float64(24.0)
     """
-    pieces = u.blocks()
+    pieces = u.fused_blocks()
     local = local or (lambda where: where)
     run = _slabbed_reduce(kernel, combine, u.nav_ndim, u.n_cols)
     if not u.lazy:
@@ -253,6 +300,7 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
 
 def _run_and_keep(run, block, loc, budget: int):
     """``run(block, loc)`` and the block compressed (None when over ``budget`` bytes)."""
+    block = materialise(block)
     result = run(block, loc)
     pieces = block if isinstance(block, list) else [block]
     if sum(np.asarray(p).nbytes for p in pieces) > 32 * budget:  # no chance to fit: do not try
@@ -291,7 +339,7 @@ def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block]
     >>> map_pass(u, lambda b, w: b.sum(axis=1, keepdims=True))[:, 0].tolist()
     [6.0, 22.0, 38.0]
     """
-    pieces = u.blocks()
+    pieces = u.fused_blocks()
     local = local or (lambda where: where)
     both = _slabbed_map(kernel, extra, u.nav_ndim, u.n_cols)
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import DecompositionError
 from ..lazy import compute_arrays
-from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine
+from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine, whole
 from .treatments import Treatments, combine_sums, place_rows, poisson_scales, sums_pass
 
 __all__ = ["Factorisation", "svd_decomposition", "flip_signs", "CACHE_BYTES"]
@@ -128,8 +128,9 @@ def _combine_gram(*parts: dict) -> dict:
 # First read, pixels x pixels
 
 
-def _rows_kernel(block, tr: Treatments, n_cols: int):
+def _rows_kernel(block, tr: Treatments, n_cols: int, nav_ndim: int):
     """Transformed rows of every pixel of the block (fitted channels) and pass sums."""
+    block = whole(block, nav_ndim, n_cols)
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     sums = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
@@ -327,8 +328,8 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
     parts = []
     for where, block in u.blocks():
         loc = tr.local(where)
-        parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols) if u.lazy
-                     else _rows_kernel(block, loc, n_cols))
+        parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols, u.nav_ndim) if u.lazy
+                     else _rows_kernel(block, loc, n_cols, u.nav_ndim))
     if u.lazy and show_progressbar:
         print(f"Pass {reads - 1}/{reads}: pixel Gram matrix and sums", flush=True)
     gram, stats = _pixel_gram(parts, u, show_progressbar=show_progressbar)
@@ -349,7 +350,7 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
     loadings_nav = loadings.reshape(u.nav_shape + (k,))
 
     def factors_kernel(block, loc, lo):
-        full = loc.rows(block, n_cols, all_channels=True)
+        full = loc.rows(whole(block, u.nav_ndim, n_cols), n_cols, all_channels=True)
         return loc.fit_rows(full).T @ loc.fit_rows(lo)
 
     pieces = u.blocks()
