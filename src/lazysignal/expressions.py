@@ -42,12 +42,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import dask.array as da
 import numpy as np
+from dask.array import chunk as dask_chunk
 from dask.base import tokenize
 
 from .block_source import scratch, source_of
@@ -207,7 +209,9 @@ class _FusedBlock:
     Small and picklable: the block source, the per-axis pieces, the constant (a mask).
     """
 
-    def __init__(self, source, base: da.Array, pieces, region_start, const, axes, dtype, acc, exact):
+    def __init__(self, source, base: da.Array, pieces, region_start, const, axes, dtype, acc, exact,
+                 keepdims: bool = True):
+        self.keepdims = keepdims
         self.source, self.pieces, self.axes, self.region_start = source, pieces, axes, region_start
         self.base_dtype, self.base_chunks = base.dtype, base.chunks
         self.const, self.dtype, self.acc, self.exact = const, dtype, acc, exact
@@ -227,12 +231,15 @@ class _FusedBlock:
             product = product.astype(self.dtype)
         count = math.prod(product.shape[ax] for ax in self.axes)
         partial = _partial_dtype(self.dtype, count, self.acc) if self.exact else self.acc
-        total = np.sum(product, axis=self.axes, dtype=partial, keepdims=True)
+        total = np.sum(product, axis=self.axes, dtype=partial, keepdims=self.keepdims)
         return total.astype(self.acc, copy=False)
 
     def bounds(self, block_id):
         """Base block index, local slices of the read, global [lo, hi) per axis."""
         base_id, local, lo, hi = [], [], [], []
+        if len(block_id) < len(self.pieces):  # the reduced axes were dropped: one block each
+            ids = iter(block_id)
+            block_id = tuple(0 if ax in self.axes else next(ids) for ax in range(len(self.pieces)))
         for ax, i in enumerate(block_id):
             b, first, end, glo = self.pieces[ax][i]
             base_id.append(b)
@@ -265,19 +272,43 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
         # (base block, first, end, global first) per output block along this axis.
         lo = [sum(c[:i]) for i in range(len(c) + 1)]
         per_axis.append([(b, a, e, lo[b] + a) for b, a, e in found])
+    # One block along every reduced axis: each task's sum is final (the tree would only add
+    # a task per block summing one element), so the tasks drop the reduced axes themselves.
+    final = all(len(per_axis[ax]) == 1 for ax in axes)
     chunks = tuple((1,) * len(p) if ax in axes else tuple(e - a for _, a, e, _ in p)
-                   for ax, p in enumerate(per_axis))
-    task = _FusedBlock(source, base, per_axis, [r.start for r in region], const, axes,
-                       np.dtype(dtype), acc, exact)
-    meta = np.empty((0,) * base.ndim, acc)
-    token = tokenize(base.name, region, window, const, axes, dtype)
+                   for ax, p in enumerate(per_axis) if not (final and ax in axes))
+    if const is not None:
+        # Only the part of the constant inside the window travels with the tasks.
+        const = np.ascontiguousarray(const[tuple(
+            slice(0, 1) if c == 1 else slice(w.start - r.start, w.stop - r.start)
+            for c, w, r in zip(const.shape, window, region))])
+    task = _FusedBlock(source, base, per_axis, [w.start for w in window], const, axes,
+                       np.dtype(dtype), acc, exact, keepdims=not final)
+    meta = np.empty((0,) * len(chunks), acc)
+    token = tokenize(base.name, region, window, const, axes, dtype, final)
+    dropped = {"drop_axis": list(axes)} if final else {}
     if source is not None:
         partials = da.map_blocks(task, chunks=chunks, dtype=acc, meta=meta, name="fused-sum-" + token)
     else:
         partials = da.map_blocks(_OnBlock(task), base[window], chunks=chunks, dtype=acc, meta=meta,
-                                 name="fused-sum-" + token)
-    # The same tree of partial sums as dask's own sum of the plain expression.
-    return da.sum(partials, axis=axes, dtype=acc)
+                                 name="fused-sum-" + token, **dropped)
+    return partials if final else _sum_partials(partials, axes, acc)
+
+
+def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype) -> da.Array:
+    """The partial sums added up by the same tree as dask's own ``sum`` of the plain expression.
+
+    ``partials`` is what dask's chunk step makes (one keepdims sum per block), so its tree
+    step is called directly (no second per-block task: on a cluster each task costs
+    scheduler time). Should that private step move, ``da.sum`` of the partials gives the
+    same numbers (a sum over a length-1 axis returns its element) with one task more per block.
+    """
+    try:
+        from dask.array.reductions import _tree_reduce
+    except ImportError:  # pragma: no cover - a dask without it
+        return da.sum(partials, axis=axes, dtype=acc)
+    aggregate = functools.partial(dask_chunk.sum, dtype=acc)
+    return _tree_reduce(partials, aggregate, axes, False, acc, None, None, name="sum")
 
 
 class _OnBlock:
