@@ -110,6 +110,7 @@ class SharedLineSums:
         self.dtype = result_dtype(source.dtype)
         self.bounds = np.concatenate([[0], np.cumsum(source.chunks[-1])]).astype(int)
         self.needed_chunks = _needed_chunks(self.bounds, plan)
+        self._nav_chunks = source.chunks[:-1]
         self._cache: dict[tuple[int, ...], np.ndarray] = {}
         self._lock = threading.Lock()
         nav_chunks = source.chunks[:-1]
@@ -135,12 +136,12 @@ class SharedLineSums:
     @property
     def complete(self) -> bool:
         """Whether every navigation block has been computed (and is kept)."""
-        return len(self._cache) == int(np.prod(self.source.numblocks[:-1]))
+        return len(self._cache) == int(np.prod([len(c) for c in self._nav_chunks]))
 
     def result(self) -> np.ndarray:
         """The whole ``(navigation..., n_lines)`` array from the kept blocks (all computed)."""
-        nav_chunks = self.source.chunks[:-1]
-        out = np.empty(self.source.shape[:-1] + (self.plan.n_lines,), dtype=self.dtype)
+        nav_chunks = self._nav_chunks
+        out = np.empty(tuple(sum(c) for c in nav_chunks) + (self.plan.n_lines,), dtype=self.dtype)
         starts = [np.concatenate([[0], np.cumsum(c)]).astype(int) for c in nav_chunks]
         for b in itertools.product(*(range(len(c)) for c in nav_chunks)):
             where = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, b))
@@ -148,7 +149,7 @@ class SharedLineSums:
         return out
 
     def _finish(self, nav_index: tuple[int, ...], *parts: np.ndarray) -> np.ndarray:
-        shape = tuple(c[i] for c, i in zip(self.source.chunks[:-1], nav_index))
+        shape = tuple(c[i] for c, i in zip(self._nav_chunks, nav_index))
         sums = functools.reduce(np.add, parts) if parts else np.zeros(shape + (len(self.plan.ranges),))
         lines = combine_windows(sums, self.plan, self.dtype)
         with self._lock:
@@ -156,10 +157,10 @@ class SharedLineSums:
         return lines
 
     def __getstate__(self) -> dict[str, Any]:
-        # Sent to another process (dask.distributed): the cache and locks stay here.
-        state = dict(self.__dict__)
+        # Sent to another process (dask.distributed) inside the graph's tasks: the arrays (whose
+        # graphs hold these tasks), the kept blocks and the lock stay here.
+        state = {k: v for k, v in self.__dict__.items() if k not in ("source", "array", "_lock")}
         state["_cache"] = {}
-        del state["_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
