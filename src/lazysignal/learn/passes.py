@@ -65,7 +65,10 @@ class Deferred:
 
     def materialise(self):
         values = dask.compute(*self.arrays, scheduler="sync")
-        return [np.asarray(v) for v in values] if len(values) > 1 else np.asarray(values[0])
+        # A chunk cut from a larger stored chunk is a view that keeps the whole stored chunk
+        # alive; a compact copy lets it go (a crop of the EDS cube halves the memory held).
+        values = [np.ascontiguousarray(v) for v in values]
+        return values if len(values) > 1 else values[0]
 
 
 def materialise(block):
