@@ -11,7 +11,7 @@ from realdata import realdata
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.formats import mib
-from lazysignal.signals import Signal2D
+import lazysignal as ls
 from lazysignal.testing.conformance import ReadConformance
 
 REALDATA = realdata("quantumdetector")
@@ -168,10 +168,16 @@ def test_bad_files(tmp_path):
 
 class TestMibConformance(ReadConformance):
     format_name = "mib"
-    frames_counted_by_size = True  # a .mib holds no frame count
+    frames_counted_by_size = True  # an interrupted acquisition keeps whole scan lines, warned
 
     def make_file(self, directory):
-        frames = (np.arange(32 * 64 * 64) % 4001).astype("u2").reshape(32, 64, 64)
-        path = directory / "conformance.mib"
-        _write_mib(path, frames)
-        return path, Signal2D(frames)
+        # A real acquisition with its .hdr (scan shape from the header or the time stamps).
+        name = "001_4x2_6bit"
+        with zipfile.ZipFile(REALDATA / "Merlin_navigation4x2_ROI.zip") as z:
+            for ext in (".mib", ".hdr"):
+                (directory / (name + ext)).write_bytes(z.read(name + ext))
+        path = directory / (name + ".mib")
+        signal = ls.load(path)
+        shape, total = REFERENCE[name + ".mib"]  # as RosettaSciIO reads it
+        assert signal.data.shape == shape and int(signal.data.sum()) == total
+        return path, signal

@@ -13,7 +13,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from ...errors import FileFormatError, MissingFileError
+from ...errors import FileFormatError, MissingFileError, TruncatedFileError
 from ..backends.chunked_file import file_array, read_file_array, write_file_array
 from ..spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 from ..backends.metadata import set_item
@@ -224,10 +224,15 @@ def read(
     frame_ndim = sum(not n for n in navigate)
     dtype = _dtype(info)
     kw = dict(shape=shape, dtype=dtype, offset=info["offset"], frame_ndim=frame_ndim, pad=pad)
-    if lazy:
-        data = file_array(raw, chunks=chunks, distributed=distributed, **kw)
-    else:
-        data = read_file_array(raw, **kw)
+    try:
+        if lazy:
+            data = file_array(raw, chunks=chunks, distributed=distributed, **kw)
+        else:
+            data = read_file_array(raw, **kw)
+    except TruncatedFileError as exc:
+        # The header may be what is wrong (a damaged width or depth): name it too.
+        raise TruncatedFileError(
+            f"{os.fspath(path)!r} describes more data than its data file holds: {exc}") from None
 
     axes: list[AxisDict] = []
     for key, nav, size in zip(keys, navigate, shape):
