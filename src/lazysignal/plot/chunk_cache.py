@@ -6,8 +6,8 @@ storage chunk(s) that hold it, so the cache keeps the *navigation chunk* around 
 neighbouring navigation chunks in the background, nearest boundary first, so that walking
 across a chunk boundary finds the next chunk already in memory. While the position moves,
 the chunk ahead comes first and the one after it is read too (two chunks of lead absorb a
-read slower than the walk through one chunk). Background reads run in a lower-priority
-thread, so that on a busy machine drawing the figure gets the CPU first.
+read slower than the walk through one chunk). Background reads run their dask tasks in the
+prefetch thread itself (one core for prefetch, the other for drawing).
 
 The cache holds at most ``max_bytes`` (completed chunks plus reads in flight, whose
 buffers are already being filled); a chunk larger than that is never cached: each
@@ -21,8 +21,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextvars
 import itertools
-import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +53,8 @@ class CacheStats:
         Positions read on their own because their chunk is larger than the bound.
     prefetched
         Chunks read in the background.
+    longest_wait_s
+        The longest time one :meth:`ChunkCache.get` spent waiting for a read (seconds).
     """
 
     hits: int = 0
@@ -60,6 +62,7 @@ class CacheStats:
     misses: int = 0
     uncached: int = 0
     prefetched: int = 0
+    longest_wait_s: float = 0.0
 
 
 class ChunkCache:
@@ -100,7 +103,7 @@ class ChunkCache:
         self.max_bytes = int(max_bytes)
         self.prefetch = bool(prefetch)
         self._lock = threading.RLock()
-        self._executor = cf.ThreadPoolExecutor(max_workers=max(1, int(workers)), initializer=_lower_priority,
+        self._executor = cf.ThreadPoolExecutor(max_workers=max(1, int(workers)),
                                                thread_name_prefix="lazysignal-plot-prefetch")
         self._blocks: OrderedDict[Key, np.ndarray] = OrderedDict()
         self._pending: dict[Key, cf.Future] = {}
@@ -180,16 +183,19 @@ class ChunkCache:
                 self._blocks.move_to_end(key)
                 self.stats.hits += 1
             future = None if block is not None else self._pending.get(key)
+        start = time.perf_counter()
         if block is None and future is not None and not future.cancelled():
             self.stats.waits += 1
             block = future.result()
         if block is None:
             block = self._read_foreground(key)
-        self._schedule_neighbours(key, nav_index)
+        position = None
         if block is None:  # the chunk is larger than the bound: read the position alone
             self.stats.uncached += 1
-            return np.asarray(_compute(self._data[nav_index], distributed_client()))
-        return block[local]
+            position = np.asarray(_compute(self._data[nav_index], distributed_client()))
+        self.stats.longest_wait_s = max(self.stats.longest_wait_s, time.perf_counter() - start)
+        self._schedule_neighbours(key, nav_index)
+        return block[local] if position is None else position
 
     def _read_foreground(self, key: Key) -> np.ndarray | None:
         with self._lock:
@@ -304,17 +310,9 @@ def _moved(key: Key, axis: int, step: int) -> Key:
 def _compute(array: Any, client: Any, background: bool = False) -> np.ndarray:
     """One dask computation, on the distributed client when there is one.
 
-    A background read runs its tasks in the (lower-priority) prefetch thread itself rather
-    than in dask's shared pool, so that under load the figure's thread gets the CPU first.
+    A background read runs its tasks in the prefetch thread itself rather than in dask's
+    shared pool, so that prefetch takes one core and leaves the other to the figure.
     """
     if client is not None:
         return client.compute(array).result()
     return array.compute(scheduler="synchronous") if background else array.compute()
-
-
-def _lower_priority() -> None:
-    """Nice the calling prefetch thread (Linux: per thread; elsewhere a no-op)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError, PermissionError):
-        pass
