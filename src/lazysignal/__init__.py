@@ -9,12 +9,8 @@ Examples
 (256,)
 """
 
-from . import plot, proxy, roi, signals
-from .interactive import interactive
-from .io.load import load
-from .lazy import compute
-from .preferences import preferences
-from .stacking import stack
+from typing import TYPE_CHECKING, Any
+
 from .io.backends import chunked_file as _chunked_file  # wires memmap reads into array_ops.as_dask
 
 del _chunked_file
@@ -23,3 +19,43 @@ __version__ = "0.1.0"
 
 __all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi", "interactive", "plot",
            "__version__"]
+
+if TYPE_CHECKING:
+    from . import plot, proxy, roi, signals
+    from .interactive import interactive
+    from .io.load import load
+    from .lazy import compute
+    from .preferences import preferences
+    from .stacking import stack
+
+
+_PUBLIC = {"plot": ("plot", None), "proxy": ("proxy", None), "roi": ("roi", None),
+           "signals": ("signals", None), "interactive": ("interactive", "interactive"),
+           "load": ("io.load", "load"), "compute": ("lazy", "compute"),
+           "preferences": ("preferences", "preferences"), "stack": ("stacking", "stack")}
+
+
+def _public_api() -> None:
+    """Import the whole public API (signal classes register themselves on the way)."""
+    import importlib
+
+    found = {}
+    for name, (module, attribute) in _PUBLIC.items():
+        imported = importlib.import_module(f"{__name__}.{module}")
+        found[name] = imported if attribute is None else getattr(imported, attribute)
+    globals().update(found)
+
+
+def __getattr__(name: str) -> Any:
+    # The public API is imported on first use of ``ls.<name>``, all of it at once (so every
+    # signal class is registered before any is chosen). A process that only runs tasks (a
+    # dask worker unpickling a block reader from lazysignal.io or lazysignal.expressions)
+    # then imports neither matplotlib nor the X-ray database: 3 s per worker measured.
+    if name in __all__:
+        _public_api()
+        return globals()[name]
+    raise AttributeError(f"module 'lazysignal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

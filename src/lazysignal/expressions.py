@@ -234,13 +234,17 @@ class _FusedBlock:
         total = np.sum(product, axis=self.axes, dtype=partial, keepdims=self.keepdims)
         return total.astype(self.acc, copy=False)
 
+    def full_id(self, block_id) -> tuple[int, ...]:
+        """The block index with the dropped reduced axes (one block each) put back."""
+        if len(block_id) < len(self.pieces):
+            ids = iter(block_id)
+            block_id = tuple(0 if ax in self.axes else next(ids) for ax in range(len(self.pieces)))
+        return tuple(block_id)
+
     def bounds(self, block_id):
         """Base block index, local slices of the read, global [lo, hi) per axis."""
         base_id, local, lo, hi = [], [], [], []
-        if len(block_id) < len(self.pieces):  # the reduced axes were dropped: one block each
-            ids = iter(block_id)
-            block_id = tuple(0 if ax in self.axes else next(ids) for ax in range(len(self.pieces)))
-        for ax, i in enumerate(block_id):
+        for ax, i in enumerate(self.full_id(block_id)):
             b, first, end, glo = self.pieces[ax][i]
             base_id.append(b)
             local.append(slice(first, end))
@@ -248,7 +252,23 @@ class _FusedBlock:
             hi.append(glo + end - first)
         return tuple(base_id), tuple(local), lo, hi
 
+    #: (axis, output block -> piece indices) when a task sums several small blocks.
+    groups: tuple[int, list[list[int]]] | None = None
+
     def __call__(self, block_id=None):
+        if self.groups is None:
+            return self.one(block_id)
+        # Several blocks along one kept axis: their sums side by side (no arithmetic changes).
+        axis, groups = self.groups
+        full = list(self.full_id(block_id))
+        parts = []
+        for piece in groups[full[axis]]:
+            full[axis] = piece
+            parts.append(self.one(tuple(full)))
+        kept = axis - sum(1 for ax in self.axes if ax < axis) if not self.keepdims else axis
+        return np.concatenate(parts, axis=kept)
+
+    def one(self, block_id):
         base_id, local, lo, hi = self.bounds(block_id)
         if getattr(self.source, "reads_regions", False):
             shape, region = tuple(s.stop - s.start for s in local), local
@@ -284,6 +304,8 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
             for c, w, r in zip(const.shape, window, region))])
     task = _FusedBlock(source, base, per_axis, [w.start for w in window], const, axes,
                        np.dtype(dtype), acc, exact, keepdims=not final)
+    if source is not None:
+        chunks = _grouped(task, per_axis, axes, base.dtype.itemsize, chunks, final)
     meta = np.empty((0,) * len(chunks), acc)
     token = tokenize(base.name, region, window, const, axes, dtype, final)
     dropped = {"drop_axis": list(axes)} if final else {}
@@ -293,6 +315,41 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
         partials = da.map_blocks(_OnBlock(task), base[window], chunks=chunks, dtype=acc, meta=meta,
                                  name="fused-sum-" + token, **dropped)
     return partials if final else _sum_partials(partials, axes, acc)
+
+
+#: A fused task reads about this much at least: a task costs scheduler time (a few ms on a
+#: busy cluster) whatever it does, and a masked read of a 16 MiB block may be 4 MiB.
+TASK_BYTES = 32 * 2**20
+
+
+def _grouped(task: _FusedBlock, per_axis, axes, itemsize: int, chunks, final: bool):
+    """Let each task sum several consecutive small blocks along the last kept axis.
+
+    Sets ``task.groups`` and returns the output chunks. Blocks along a kept axis are
+    independent sums, so grouping them changes which task computes a number, not the number.
+    """
+    kept = [ax for ax in range(len(per_axis)) if ax not in axes and len(per_axis[ax]) > 1]
+    if not kept:
+        return chunks
+    axis = kept[-1]
+    largest = [max(e - a for _, a, e, _ in p) for p in per_axis]
+    block_bytes = math.prod(largest) * itemsize
+    total = block_bytes * math.prod(len(p) for p in per_axis)
+    per_task = max(1, TASK_BYTES // max(block_bytes, 1))
+    # Keep enough tasks for every worker to have several.
+    per_task = min(per_task, max(1, int(total // (block_bytes * 8))))
+    n = len(per_axis[axis])
+    if per_task <= 1:
+        return chunks
+    count = math.ceil(n / per_task)
+    bounds = [round(i * n / count) for i in range(count + 1)]
+    groups = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    task.groups = (axis, groups)
+    out_axis = axis - sum(1 for ax in axes if ax < axis) if final else axis
+    sizes = [e - a for _, a, e, _ in per_axis[axis]]
+    chunks = list(chunks)
+    chunks[out_axis] = tuple(sum(sizes[i] for i in g) for g in groups)
+    return tuple(chunks)
 
 
 def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype) -> da.Array:
