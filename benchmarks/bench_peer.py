@@ -34,7 +34,8 @@ import numpy as np
 
 from .harness import Context, warm_page_cache
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "shared" / "bench" / "hyperspy_workflow.py"
+WORKFLOW = Path(os.environ.get("PEER_WORKFLOW", Path(__file__).resolve().parents[2] / "shared" / "bench"
+                                / "hyperspy_workflow.py"))
 PEER_PYTHON = os.environ.get("PEER_PYTHON", "/tmp/lazysignal-peer/venv/bin/python")
 OPS = [("stem_vbf", "mrc"), ("stem_vbf_dist", "mrc"), ("sum_nav", "A"), ("sum_nav", "N"),
        ("sum_nav", "Z"), ("dist_sum_nav", "Z")]
