@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+
 from .errors import SignalTypeError
 
 __all__ = ["register_signal_class", "signal_class_for", "registered_signal_types"]
@@ -53,6 +55,7 @@ def signal_class_for(signal_dimension: int, signal_type: str | None = "", *, str
     ...
     lazysignal.errors.SignalTypeError: Unknown signal_type 'nonsense'; known: EDS (1 signal dimension(s)), ...
     """
+    _register_builtin_classes()
     signal_type = signal_type or ""
     if strict and signal_type:
         known = registered_signal_types()
@@ -79,4 +82,19 @@ def registered_signal_types() -> dict[str, int | None]:
     >>> registered_signal_types()["EDS_TEM"]
     1
     """
+    _register_builtin_classes()
     return {stype: dim for (dim, stype) in _CLASSES if stype}
+
+
+def _register_builtin_classes() -> None:
+    # The classes of ``lazysignal.signals`` register when that package is imported. A process
+    # may reach the registry without it (``python -m lazysignal``, a dask worker, a script that
+    # imports ``lazysignal.io`` directly, since ``import lazysignal`` loads its API on first
+    # use): importing it here makes every lookup see all built-in classes.
+    global _BUILTIN_REGISTERED
+    if not _BUILTIN_REGISTERED:
+        _BUILTIN_REGISTERED = True
+        importlib.import_module("lazysignal.signals")
+
+
+_BUILTIN_REGISTERED = False
