@@ -11,7 +11,10 @@ Examples
 
 from typing import TYPE_CHECKING, Any
 
+from .interactive import interactive
 from .io.backends import chunked_file as _chunked_file  # wires memmap reads into array_ops.as_dask
+from .lazy import compute
+from .preferences import preferences  # light; and a name a submodule import must not shadow
 
 del _chunked_file
 
@@ -22,17 +25,12 @@ __all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi",
 
 if TYPE_CHECKING:
     from . import plot, proxy, roi, signals
-    from .interactive import interactive
     from .io.load import load
-    from .lazy import compute
-    from .preferences import preferences
     from .stacking import stack
 
 
 _PUBLIC = {"plot": ("plot", None), "proxy": ("proxy", None), "roi": ("roi", None),
-           "signals": ("signals", None), "interactive": ("interactive", "interactive"),
-           "load": ("io.load", "load"), "compute": ("lazy", "compute"),
-           "preferences": ("preferences", "preferences"), "stack": ("stacking", "stack")}
+           "signals": ("signals", None), "load": ("io.load", "load"), "stack": ("stacking", "stack")}
 
 
 def _public_api() -> None:
