@@ -301,8 +301,14 @@ class DataAxis:
         return d
 
     def copy(self) -> "DataAxis":
-        """An independent copy."""
-        return DataAxis.from_dict(self.to_dict())
+        """An independent copy, at index 0, with no listeners (axes are copied often: no dict round trip)."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        new.__dict__.update(self.__dict__)
+        new._index, new._events, new._manager = 0, None, None
+        if self._values is not None:
+            new._values = self._values.copy()
+        return new
 
     __copy__ = copy
 
