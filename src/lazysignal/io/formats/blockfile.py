@@ -25,7 +25,7 @@ import numpy as np
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.backends.chunked_file import file_array, read_file_array
-from lazysignal.io.spec import FormatSpec, SignalDict
+from lazysignal.io.spec import AxisDict, FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "read_header"]
 
@@ -56,8 +56,14 @@ def _header_dtype(endianness: str = "<") -> np.dtype:
     return dt
 
 
+def _header_names() -> tuple[str, ...]:
+    names = _header_dtype().names
+    assert names is not None  # a structured dtype always has field names
+    return names
+
+
 def _default_header() -> dict[str, Any]:
-    header = {name: 0 for name in _header_dtype().names}
+    header: dict[str, Any] = {name: 0 for name in _header_names()}
     header.update(ID=b"IMGBLO", MAGIC=_MAGIC, Data_offset_1=0x1000, UNKNOWN1=131141,
                   Acquisition_time=25570.0)  # 1970-01-02, as RosettaSciIO writes
     return header
@@ -128,14 +134,14 @@ def _serial_date_to_iso(serial: float) -> tuple[str, str, str]:
     return moment.date().isoformat(), moment.time().isoformat(), moment.tzname() or ""
 
 
-def _axes(header: dict, nav_keep: list[bool]) -> list[dict]:
+def _axes(header: dict, nav_keep: list[bool]) -> list[AxisDict]:
     sdp = 100.0 / header["SDP"] if header["SDP"] else 1.0
-    nav = [dict(name="y", units="nm", navigate=True, size=int(header["NY"]),
-                scale=float(header["SY"]), offset=0.0),
-           dict(name="x", units="nm", navigate=True, size=int(header["NX"]),
-                scale=float(header["SX"]), offset=0.0)]
-    sig = [dict(name=n, units="cm", navigate=False, size=int(header["DP_SZ"]), scale=sdp,
-                offset=0.0) for n in ("dy", "dx")]
+    nav = [AxisDict(name="y", units="nm", navigate=True, size=int(header["NY"]),
+                    scale=float(header["SY"]), offset=0.0),
+           AxisDict(name="x", units="nm", navigate=True, size=int(header["NX"]),
+                    scale=float(header["SX"]), offset=0.0)]
+    sig = [AxisDict(name=n, units="cm", navigate=False, size=int(header["DP_SZ"]), scale=sdp,
+                    offset=0.0) for n in ("dy", "dx")]
     # A length-1 scan axis is dropped together with its own name and scale.
     return [a for a, keep in zip(nav, nav_keep) if keep] + sig
 
@@ -218,7 +224,9 @@ def read(
     nav_keep = [ny != 1, nx != 1]
     nav_shape = tuple(n for n, keep in zip((ny, nx), nav_keep) if keep)
     shape = nav_shape + (dp, dp)
-    kwargs = dict(shape=shape, dtype="u1", offset=off2, frame_header=_FRAME_HEADER, pad=pad)
+    kwargs: dict[str, Any] = dict(shape=shape, dtype="u1", offset=off2,
+                                  frame_header=_FRAME_HEADER, pad=pad)
+    data: da.Array | np.ndarray
     if lazy:
         data = file_array(filename, chunks=chunks, distributed=distributed, **kwargs)
     else:
@@ -226,8 +234,8 @@ def read(
 
     with open(filename, "rb") as f:
         f.seek(off1)
-        vbf = np.frombuffer(f.read(nx * ny), dtype="u1")
-    vbf = vbf.reshape(ny, nx).reshape(nav_shape) if vbf.size == nx * ny else None
+        raw_vbf = np.frombuffer(f.read(nx * ny), dtype="u1")
+    vbf = raw_vbf.reshape(ny, nx).reshape(nav_shape) if raw_vbf.size == nx * ny else None
 
     date, time, zone = _serial_date_to_iso(header["Acquisition_time"])
     metadata: dict[str, Any] = {
@@ -240,7 +248,7 @@ def read(
             "rotation": header["Scan_rotation"] * 1e-2,
         }},
     }
-    original = {"blockfile_header": header}
+    original: dict[str, Any] = {"blockfile_header": header}
     if vbf is not None:
         original["virtual_bright_field"] = vbf
     return [{"data": data, "axes": _axes(header, nav_keep), "metadata": metadata,
@@ -253,7 +261,7 @@ _LENGTH_IN_M = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm"
                 "micron": 1e-6, "nm": 1e-9, "A": 1e-10, "Å": 1e-10, "pm": 1e-12}
 
 
-def _convert(axis: dict, target: str, kind: str) -> tuple[float, float]:
+def _convert(axis: AxisDict, target: str, kind: str) -> tuple[float, float]:
     scale, offset = float(axis.get("scale", 1.0)), float(axis.get("offset", 0.0))
     units = axis.get("units")
     if units in _LENGTH_IN_M:
@@ -378,7 +386,9 @@ class _FrameWriter:
                     rec["magic"] = _FRAME_MAGIC
                     rec["index"] = np.arange(first, first + len(xs))
                     rec["img"] = value[j]
-                    os.pwrite(fd, rec.view(np.uint8), self.offset + first * self.stride)
+                    # ndarray has the buffer protocol; numpy's stubs do not declare Buffer.
+                    os.pwrite(fd, rec.view(np.uint8),  # type: ignore[arg-type]
+                              self.offset + first * self.stride)
                 return
             head = np.empty(1, dtype=[("magic", "<u2"), ("index", "<u4")])
             for j, y in enumerate(ys):
@@ -490,7 +500,7 @@ def write(
     off1, off2 = int(header["Data_offset_1"]), int(header["Data_offset_2"])
     ny, nx = shape4[:2]
     with open(filename, "wb") as f:
-        f.write(np.array([tuple(header[n] for n in _header_dtype().names)],
+        f.write(np.array([tuple(header[n] for n in _header_names())],
                          dtype=_header_dtype()).tobytes())
         room = off1 - _HEADER_SIZE
         f.write(note.encode("utf-8")[:room].ljust(room, b"\x00"))
@@ -498,7 +508,8 @@ def write(
         f.truncate(off2 + ny * nx * (_FRAME_HEADER + shape4[2] * shape4[3]))
 
     target = _FrameWriter(filename, off2, shape4)
-    stored = da.store(frames, target, lock=False, compute=False)
+    # dask's stub wants an array; store only needs __setitem__, which _FrameWriter has.
+    stored = da.store(frames, target, lock=False, compute=False)  # type: ignore[arg-type]
     # Eager input computes on local threads (no cluster round trip for in-memory data).
     scheduler = None if lazy else "threads"
     # One pass: the frames are written and the VBF reduced from the same blocks.
