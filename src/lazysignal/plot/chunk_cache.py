@@ -184,6 +184,12 @@ class ChunkCache:
                 self.stats.hits += 1
             future = None if block is not None else self._pending.get(key)
         start = time.perf_counter()
+        if block is None and future is not None and future.cancel():
+            # Still queued behind other prefetches: read it now rather than wait for them.
+            with self._lock:
+                if self._pending.get(key) is future:
+                    del self._pending[key]
+            future = None
         if block is None and future is not None and not future.cancelled():
             self.stats.waits += 1
             block = future.result()
