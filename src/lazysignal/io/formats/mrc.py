@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import dask.array as da
 import numpy as np
@@ -31,7 +31,7 @@ FORMAT = FormatSpec("mrc", ("mrc", "ali"), writes=True, lazy=True, chunks=True, 
 HEADER_BYTES = 1024
 
 #: The main header with RosettaSciIO's field names (its ``std_header``), FORMATS-binary 1.2.
-_STD_FIELDS = [
+_STD_FIELDS: list[tuple[Any, ...]] = [
     ("NX", "u4"), ("NY", "u4"), ("NZ", "u4"), ("MODE", "u4"),
     ("NXSTART", "u4"), ("NYSTART", "u4"), ("NZSTART", "u4"),
     ("MX", "u4"), ("MY", "u4"), ("MZ", "u4"),
@@ -53,6 +53,14 @@ def _std_dtype(order: str) -> np.dtype:
     dt = np.dtype(fields)
     assert dt.itemsize == HEADER_BYTES
     return dt
+
+
+_T = TypeVar("_T")
+
+
+def _tail(items: list[_T], n: int) -> list[_T]:
+    # The last n entries (names and calibrations are taken from the end after squeezing).
+    return items[len(items) - n:]
 
 
 _MODES = {0: "i1", 1: "i2", 2: "f4", 4: "c8", 6: "u2", 12: "f2"}
@@ -161,7 +169,7 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
         if isinstance(value, (bytes, np.bytes_)):
             value = bytes(value).hex()
         elif isinstance(value, np.void):
-            value = bytes(value).hex()
+            value = value.tobytes().hex()
         elif isinstance(value, np.ndarray):
             value = value.tolist()
         else:
@@ -198,12 +206,12 @@ def _decode_extended(ext: bytes, exttyp: str, nsymbt: int, order: str) -> dict[s
 
 def _record_dict(record: np.void) -> dict[str, Any]:
     out = {}
-    for name in record.dtype.names:
+    for name in record.dtype.names or ():
         value = record[name]
         if isinstance(value, (bytes, np.bytes_)):
             value = bytes(value).rstrip(b"\0").decode("latin-1")
         elif isinstance(value, np.void):
-            value = bytes(value).hex()
+            value = value.tobytes().hex()
         elif isinstance(value, np.ndarray):
             value = value.tolist()
         else:
@@ -281,9 +289,11 @@ def read(
                 if math.prod(guess) == nz:
                     navigation_shape = guess
     cal = _calibration(header)
-    names, units, navigate = ["z", "y", "x"], [None, "nm", "nm"], [True, False, False]
-    scales = [cal["z"][0], cal["y"][0], cal["x"][0]]
-    offsets = [cal["z"][1], cal["y"][1], cal["x"][1]]
+    names: list[str] = ["z", "y", "x"]
+    units: list[str | None] = [None, "nm", "nm"]
+    navigate = [True, False, False]
+    scales: list[float] = [cal["z"][0], cal["y"][0], cal["x"][0]]
+    offsets: list[float] = [cal["z"][1], cal["y"][1], cal["x"][1]]
     if navigation_shape is not None:
         navigation_shape = tuple(int(n) for n in navigation_shape)
         if math.prod(navigation_shape) != nz or not navigation_shape:
@@ -294,7 +304,8 @@ def read(
         shape = tuple(navigation_shape[::-1]) + (ny, nx)
         extra = len(navigation_shape) - 1
         names = [""] * extra + names
-        units = [None] * extra + units
+        no_units: list[str | None] = [None] * extra
+        units = no_units + units
         navigate = [True] * extra + navigate
         scales = [1.0] * extra + scales
         offsets = [0.0] * extra + offsets
@@ -310,12 +321,12 @@ def read(
         offsets = [0.0] * len(names)
     keep = [i for i, n in enumerate(shape) if n != 1] or [len(shape) - 1]
     # After squeezing, names and calibrations are taken from the end of the list.
-    names, units, navigate, scales, offsets = (
-        lst[len(lst) - len(keep):] for lst in (names, units, navigate, scales, offsets)
-    )
+    names, units, navigate = _tail(names, len(keep)), _tail(units, len(keep)), _tail(navigate, len(keep))
+    scales, offsets = _tail(scales, len(keep)), _tail(offsets, len(keep))
     shape = tuple(shape[i] for i in keep)
     frame_ndim = min(2, len(shape))
-    kw = dict(shape=shape, dtype=header["dtype"], offset=header["data_offset"], frame_ndim=frame_ndim, pad=pad)
+    kw: dict[str, Any] = dict(shape=shape, dtype=header["dtype"], offset=header["data_offset"], frame_ndim=frame_ndim, pad=pad)
+    data: da.Array | np.ndarray
     if lazy:
         data = file_array(path, chunks=chunks, distributed=distributed, **kw)
     else:
@@ -403,7 +414,7 @@ def write(path: str | os.PathLike, signal: SignalDict, *, labels: list[str] | No
     little = data.dtype.newbyteorder("<")
 
     def axis(i: int) -> dict:
-        return axes[i] if axes else {}
+        return dict(axes[i]) if axes else {}
 
     def in_angstrom(ax: dict, key: str, default: float) -> float:
         value = float(ax.get(key, default) or default) if key == "scale" else float(ax.get(key, 0.0) or 0.0)
