@@ -53,22 +53,54 @@ class Block:
         return None if nav_array is None else np.asarray(nav_array[self.nav_slices]).reshape(-1)
 
 
-class Deferred:
-    """A block's signal chunks (dask arrays) that its own task computes, one after the other.
+_CODEC = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
 
-    Not a dask collection, so the scheduler does not read the chunks ahead as separate tasks:
-    a task holds only its block, which bounds memory to (blocks in flight) x (block size).
+
+class Packed:
+    """One chunk of a block kept losslessly compressed (Blosc LZ4 + shuffle), in row slabs.
+
+    A task holds its block packed (counts compress about 6x) and unpacks one slab at a time,
+    so its memory is about one slab plus the packed block; the packed block is also what a
+    later pass can reuse instead of reading the data again.
     """
 
-    def __init__(self, arrays: list):
-        self.arrays = arrays
+    def __init__(self, array: np.ndarray, nav_ndim: int, step: int):
+        array = np.asarray(array)
+        self.n_rows = math.prod(array.shape[:nav_ndim])
+        self.n_cols = array.size // max(self.n_rows, 1)
+        self.dtype, self.step = array.dtype, int(step)
+        rows = array.reshape(self.n_rows, self.n_cols)
+        self.slabs = [bytes(_CODEC.encode(np.ascontiguousarray(rows[a:a + step])))
+                      for a in range(0, self.n_rows, step)]
+
+    @property
+    def nbytes(self) -> int:
+        """Compressed size."""
+        return sum(len(b) for b in self.slabs)
+
+    def slab(self, i: int) -> np.ndarray:
+        return np.frombuffer(_CODEC.decode(self.slabs[i]), dtype=self.dtype).reshape(-1, self.n_cols)
+
+
+class Deferred:
+    """A block's signal chunks (dask arrays) that its own task reads, one after the other.
+
+    Not a dask collection, so the scheduler does not read chunks ahead as separate tasks: a
+    task holds only its own block (packed, see :class:`Packed`), which bounds memory to the
+    blocks in flight. (Each chunk is computed on its own; chunks of one block never share a
+    stored chunk, as signal chunks of a loaded file are the stored ones.)
+    """
+
+    def __init__(self, arrays: list, nav_ndim: int, step: int):
+        self.arrays, self.nav_ndim, self.step = arrays, nav_ndim, step
 
     def materialise(self):
-        values = dask.compute(*self.arrays, scheduler="sync")
-        # A chunk cut from a larger stored chunk is a view that keeps the whole stored chunk
-        # alive; a compact copy lets it go (a crop of the EDS cube halves the memory held).
-        values = [np.ascontiguousarray(v) for v in values]
-        return values if len(values) > 1 else values[0]
+        packed = []
+        for array in self.arrays:
+            (value,) = dask.compute(array, scheduler="sync")
+            packed.append(Packed(value, self.nav_ndim, self.step))
+            del value  # the stored chunk (maybe larger than the piece) goes now
+        return packed
 
 
 def materialise(block):
@@ -130,7 +162,7 @@ class Unfolded:
                           for c, s in zip(data.chunks[: self.nav_ndim], where.nav_slices))
             grid = [range(len(c)) for c in data.chunks[self.nav_ndim:]]
             arrays = [data.blocks[index + tuple(j)] for j in itertools.product(*grid)]
-            out.append((where, Deferred(arrays)))
+            out.append((where, Deferred(arrays, self.nav_ndim, slab_rows(self.n_cols))))
         return out
 
     def _sig_ready(self):
@@ -147,12 +179,7 @@ class Unfolded:
         new = Unfolded(self.data, self.nav_ndim)
         pieces = []
         for (where, block), k in zip(self._pieces, kept):
-            if k is None:
-                pieces.append((where, block))
-            else:
-                d = dask.delayed(_decode)(k)
-                n = len(k)
-                pieces.append((where, [d[i] for i in range(n)] if n > 1 else d))
+            pieces.append((where, block if k is None else k))
         new.__dict__["_pieces"] = pieces
         new.__dict__["_fused_override"] = [(where, block if k is not None else fused)
                                            for (where, block), k, (_, fused) in zip(pieces, kept, self._fused)]
@@ -198,18 +225,30 @@ def as_rows(block: np.ndarray, n_cols: int) -> np.ndarray:
 SLAB_BYTES = 32 * 2**20
 
 
+def slab_rows(n_cols: int) -> int:
+    """Rows per slab: about :data:`SLAB_BYTES` of float64."""
+    return max(1, SLAB_BYTES // (8 * max(n_cols, 1)))
+
+
 def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(start, stop, rows)`` slabs of a block (one array, or its signal chunks in order).
+    """``(start, stop, rows)`` slabs of a block (one array, or its signal chunks in order,
+    arrays or :class:`Packed`).
 
     Signal chunks are joined one slab at a time, so a task never holds a merged copy of its
-    block, only the chunks it read and one slab.
+    block, only its chunks and one slab.
     """
     block = materialise(block)
     pieces = block if isinstance(block, list) else [block]
+    if isinstance(pieces[0], Packed):
+        step, n_rows = pieces[0].step, pieces[0].n_rows
+        for i, a in enumerate(range(0, n_rows, step)):
+            slabs = [p.slab(i) for p in pieces]
+            yield a, min(a + step, n_rows), slabs[0] if len(slabs) == 1 else np.concatenate(slabs, axis=1)
+        return
     first = np.asarray(pieces[0])
     n_rows = math.prod(first.shape[:nav_ndim])
     views = [np.asarray(p).reshape(n_rows, -1) for p in pieces]
-    step = max(1, SLAB_BYTES // (8 * max(n_cols, 1)))
+    step = slab_rows(n_cols)
     for a in range(0, n_rows, step):
         b = min(a + step, n_rows)
         rows = views[0][a:b] if len(views) == 1 else np.concatenate([v[a:b] for v in views], axis=1)
@@ -221,6 +260,8 @@ def whole(block, nav_ndim: int, n_cols: int) -> np.ndarray:
     block = materialise(block)
     if not isinstance(block, list):
         return np.asarray(block)
+    if len(block) == 1 and not isinstance(block[0], Packed):
+        return np.asarray(block[0])
     return np.concatenate([rows for _, _, rows in row_slabs(block, nav_ndim, n_cols)])
 
 
@@ -302,29 +343,13 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
 
 
 def _run_and_keep(run, block, loc, budget: int):
-    """``run(block, loc)`` and the block compressed (None when over ``budget`` bytes)."""
+    """``run(block, loc)`` and the block packed for a later pass (None when over ``budget``)."""
     block = materialise(block)
     result = run(block, loc)
     pieces = block if isinstance(block, list) else [block]
-    if sum(np.asarray(p).nbytes for p in pieces) > 32 * budget:  # no chance to fit: do not try
+    if not all(isinstance(p, Packed) for p in pieces) or sum(p.nbytes for p in pieces) > budget:
         return result, None
-    codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
-    kept, size = [], 0
-    for piece in pieces:
-        piece = np.ascontiguousarray(piece)
-        encoded = bytes(codec.encode(piece))
-        size += len(encoded)
-        if size > budget:
-            return result, None
-        kept.append((encoded, piece.shape, piece.dtype.str))
-    return result, kept
-
-
-def _decode(kept):
-    codec = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
-    pieces = [np.frombuffer(codec.decode(data), dtype=np.dtype(dtype)).reshape(shape)
-              for data, shape, dtype in kept]
-    return pieces if len(pieces) > 1 else pieces[0]
+    return result, pieces
 
 
 def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block], Any] | None = None,
