@@ -231,7 +231,7 @@ def check_options(options: Mapping[str, Any], accepted: Iterable[str], *, where:
 class AxisDict(TypedDict, total=False):
     """One axis as readers return it: ``size``/``scale``/``offset`` or an ``axis`` array."""
 
-    name: str
+    name: str | None
     units: str | None
     navigate: bool
     size: int

@@ -228,7 +228,8 @@ class FileLayout:
         try:
             for outer in product(*(range(n) for n in lengths[:level])):
                 pos = base + sum(i * s for i, s in zip(outer, strides))
-                buf = memoryview(values[outer + (Ellipsis,)].reshape(-1).view(np.uint8))
+                # ndarray has the buffer protocol; numpy's stubs do not declare Buffer.
+                buf = memoryview(values[outer + (Ellipsis,)].reshape(-1).view(np.uint8))  # type: ignore[arg-type]
                 done = 0
                 while done < len(buf):
                     done += os.pwrite(fd, buf[done:], pos + done)
@@ -282,7 +283,7 @@ class _PreadReader:
         self.fd = os.open(layout.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
     def read_into(self, buf: np.ndarray, pos: int) -> None:
-        view = memoryview(buf)
+        view = memoryview(buf)  # type: ignore[arg-type]  # numpy stubs: ndarray is a Buffer
         done = 0
         total = len(view)
         while done < total:
@@ -607,20 +608,22 @@ def write_file_array(
     array([20, 21, 22, 23], dtype=uint16)
     """
     layout = FileLayout(
-        path, shape=tuple(data.shape), dtype=data.dtype, offset=int(offset),
+        os.fspath(path), shape=tuple(data.shape), dtype=data.dtype, offset=int(offset),
         frame_header=int(frame_header), frame_ndim=frame_ndim,
     )
     with open(layout.path, "r+b") as f:
         if os.fstat(f.fileno()).st_size < layout.nbytes_needed:
             f.truncate(layout.nbytes_needed)
     if isinstance(data, da.Array):
-        da.store(data, _FileTarget(layout), lock=False)
+        # dask's stub wants an array; store only needs __setitem__, which _FileTarget has.
+        da.store(data, _FileTarget(layout), lock=False)  # type: ignore[arg-type]
     else:
         layout.write_block((0,) * data.ndim, np.asarray(data))
 
 
 def _memmap_as_dask(data: np.memmap, chunks: Any) -> da.Array:
     """A memmap of a whole file as per-chunk reads of that file (for ``array_ops.as_dask``)."""
+    assert data.filename is not None  # a memmap opened on a file (what as_dask passes here)
     return file_array(data.filename, shape=data.shape, dtype=data.dtype, offset=data.offset,
                       frame_ndim=0, chunks=chunks, distributed=False)
 

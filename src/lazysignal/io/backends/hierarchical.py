@@ -23,7 +23,7 @@ import operator
 import os
 import warnings
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -226,7 +226,7 @@ def encode_axis(axis: AxisDict, size: int, navigate_default: bool) -> dict:
     return out
 
 
-_OPS = {
+_OPS: dict[type[ast.AST], Callable[..., Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -236,7 +236,7 @@ _OPS = {
     ast.USub: operator.neg,
     ast.UAdd: operator.pos,
 }
-_FUNCS = {
+_FUNCS: dict[str, Callable[..., Any]] = {
     name: getattr(np, name)
     for name in ("exp", "log", "log10", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
                  "arcsin", "arccos", "arctan")
