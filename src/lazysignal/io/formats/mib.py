@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lazysignal.errors import FileFormatError, TruncatedFileError
 from lazysignal.io.backends.chunked_file import file_array, read_file_array
 from lazysignal.io.chunking import plan_chunks
-from lazysignal.io.spec import FormatSpec, SignalDict
+from lazysignal.io.spec import AxisDict, FormatSpec, SignalDict
+
+if TYPE_CHECKING:
+    import dask.array as da
 
 __all__ = ["FORMAT", "read", "read_frame_header", "parse_hdr"]
 
@@ -276,8 +279,10 @@ def read(
     nav = _navigation_shape(filename, props, hdr, navigation_shape, first, last, in_file)
     nav = tuple(n for n in nav if n != 1)  # length-1 axes are dropped
     shape = nav + (props["rows"], props["cols"])
-    kwargs = dict(shape=shape, dtype=props["dtype"], offset=first * props["frame_size"],
-                  frame_header=props["head_size"])
+    kwargs: dict[str, Any] = dict(shape=shape, dtype=props["dtype"],
+                                  offset=first * props["frame_size"],
+                                  frame_header=props["head_size"])
+    data: da.Array | np.ndarray
     if lazy:
         if not (isinstance(chunks, str) and chunks == "auto"):
             # The frames are flipped vertically below: ask the file for the mirrored row blocks
@@ -306,7 +311,7 @@ def read(
     original = {"mib_properties": mib_properties, "frame_header": props["fields"]}
     if hdr is not None:
         original["hdr_file"] = hdr
-    axes = [dict(name="", units="", navigate=True, size=n, scale=1.0, offset=0.0) for n in nav]
-    axes += [dict(name="", units="", navigate=False, size=n, scale=1.0, offset=0.0)
+    axes = [AxisDict(name="", units="", navigate=True, size=n, scale=1.0, offset=0.0) for n in nav]
+    axes += [AxisDict(name="", units="", navigate=False, size=n, scale=1.0, offset=0.0)
              for n in shape[-2:]]
     return [{"data": data, "axes": axes, "metadata": metadata, "original_metadata": original}]

@@ -20,7 +20,7 @@ import numpy as np
 from lazysignal.errors import FileFormatError, FormatCapabilityError, TruncatedFileError
 from lazysignal.io.backends.metadata import set_item
 from lazysignal.io.chunking import plan_chunks
-from lazysignal.io.spec import FormatSpec, SignalDict
+from lazysignal.io.spec import AxisDict, FormatSpec, SignalDict
 
 __all__ = ["FORMAT", "read", "write", "parse_msa_text"]
 
@@ -214,8 +214,8 @@ def parse_msa_text(text: str, filename: str = "<string>") -> SignalDict:
 
     metadata: dict[str, Any] = {}
     for key, value in list(params.items()):
-        name, _, units = key.partition("-")
-        name, units = name.strip(), units.strip() or None
+        name, _, unit_text = key.partition("-")
+        name, units = name.strip(), unit_text.strip() or None
         if not value or name not in _KEYWORDS:
             continue
         type_, path = _KEYWORDS[name]
@@ -234,7 +234,7 @@ def parse_msa_text(text: str, filename: str = "<string>") -> SignalDict:
     if quantity:
         set_item(metadata, "Signal.quantity", quantity)
 
-    axis = {
+    axis: AxisDict = {
         "name": params.get("XLABEL") or "",
         "units": params.get("XUNITS") or "",
         "navigate": False,

@@ -223,7 +223,9 @@ def read(
         navigate[-1] = False  # a lone axis is the signal
     frame_ndim = sum(not n for n in navigate)
     dtype = _dtype(info)
-    kw = dict(shape=shape, dtype=dtype, offset=info["offset"], frame_ndim=frame_ndim, pad=pad)
+    kw: dict[str, Any] = dict(shape=shape, dtype=dtype, offset=info["offset"],
+                              frame_ndim=frame_ndim, pad=pad)
+    data: da.Array | np.ndarray
     try:
         if lazy:
             data = file_array(raw, chunks=chunks, distributed=distributed, **kw)
@@ -321,6 +323,7 @@ def write(path: str | os.PathLike, signal: SignalDict, *, encoding: str = "latin
     sig = [i for i, a in enumerate(axes) if not a.get("navigate", False)]
     nav = [i for i, a in enumerate(axes) if a.get("navigate", False)]
     dim = data.ndim
+    depth_i: int | None
     if len(sig) == 1:
         record_by = "vector"
         depth_i, order = sig[0], nav + sig
@@ -352,7 +355,7 @@ def write(path: str | os.PathLike, signal: SignalDict, *, encoding: str = "latin
         "time": _get(md, "General.time", ""),
         "title": _get(md, "General.title", ""),
     }
-    if record_by == "vector":
+    if record_by == "vector" and depth_i is not None:  # always set for vectors
         keys["ev-per-chan"] = int(round(axes[depth_i].get("scale", 1.0)))
     for key, index, size in (("depth", depth_i, depth), ("height", height_i, height), ("width", width_i, width)):
         if size > 1 and index is not None:

@@ -25,7 +25,7 @@ from dask.base import tokenize
 
 from lazysignal.errors import FileFormatError, LazySignalError
 from lazysignal.io.chunking import plan_chunks
-from lazysignal.io.spec import FormatSpec, SignalDict, accepted_options, check_options
+from lazysignal.io.spec import AxisDict, FormatSpec, SignalDict, accepted_options, check_options
 
 __all__ = ["FORMAT", "read", "write"]
 
@@ -78,13 +78,13 @@ def _rational(value) -> float | None:
     return float(value) if value else None
 
 
-def _axes_from_tags(tf: tifffile.TiffFile, series, shape) -> list[dict]:
+def _axes_from_tags(tf: tifffile.TiffFile, series, shape) -> list[AxisDict]:
     letters = series.axes
     page = series.keyframe
     axes = []
     for letter, size in zip(letters, shape):
-        axes.append(dict(name=_AXIS_NAMES.get(letter, letter.lower()), units="",
-                         navigate=letter not in "YXS", size=int(size), scale=1.0, offset=0.0))
+        axes.append(AxisDict(name=_AXIS_NAMES.get(letter, letter.lower()), units="",
+                             navigate=letter not in "YXS", size=int(size), scale=1.0, offset=0.0))
     tags = page.tags
     unit = _RES_UNITS.get(int(tags["ResolutionUnit"].value), "") if "ResolutionUnit" in tags else ""
     ij = tf.imagej_metadata or {}
@@ -104,7 +104,7 @@ def _axes_from_tags(tf: tifffile.TiffFile, series, shape) -> list[dict]:
     return axes
 
 
-def _stored_axes(tf: tifffile.TiffFile, shape) -> tuple[list[dict] | None, dict]:
+def _stored_axes(tf: tifffile.TiffFile, shape) -> tuple[list[AxisDict] | None, dict]:
     """The axes and title lazysignal's writer stored in the JSON description, if any."""
     try:
         shaped = tf.shaped_metadata or ()
@@ -118,7 +118,7 @@ def _stored_axes(tf: tifffile.TiffFile, shape) -> tuple[list[dict] | None, dict]
         if isinstance(ours, dict) and "axes" in ours:
             axes = ours["axes"]
             if [a.get("size") for a in axes] == list(shape):
-                return [dict(a) for a in axes], ours
+                return [AxisDict(**a) for a in axes], ours
     return None, {}
 
 
@@ -178,10 +178,10 @@ def read(
             if axes is None:
                 axes = _axes_from_tags(tf, s, shape)
             page_ndim = max(0, min(len(shape), len(s.keyframe.shape)))
-            original = {"axes": s.axes}
+            original: dict[str, Any] = {"axes": s.axes}
             if tf.imagej_metadata:
                 original["ImageJ"] = dict(tf.imagej_metadata)
-            tags = {}
+            tags: dict[str, Any] = {}
             for tag in s.keyframe.tags:
                 value = tag.value
                 if isinstance(value, (str, int, float, tuple)) and tag.name != "ImageDescription":
@@ -231,8 +231,8 @@ def _pages(data: da.Array, page_ndim: int):
         yield from row.reshape((-1,) + row.shape[lead:])
 
 
-def _jsonable(axis: dict) -> dict:
-    out = {}
+def _jsonable(axis: AxisDict) -> dict:
+    out: dict[str, Any] = {}
     for key in ("name", "units", "navigate", "size", "scale", "offset"):
         value = axis.get(key)
         if isinstance(value, np.generic):
@@ -293,10 +293,11 @@ def write(
         if data.ndim > 5:
             raise FileFormatError(f"ImageJ hyperstacks have at most 5 axes; the data have {data.ndim}.")
         metadata: dict[str, Any] = {"axes": {2: "YX", 3: "ZYX", 4: "TZYX", 5: "TZCYX"}[data.ndim]}
-        if x.get("units"):
+        x_units = x.get("units")
+        if x_units:
             # ImageJ descriptions are ASCII: µm is spelt "micron" there.
             metadata["unit"] = {"µm": "micron", "μm": "micron", "um": "micron"}.get(
-                x["units"], x["units"])
+                x_units, x_units)
         if data.ndim >= 3:
             metadata["spacing"] = float(axes[-3].get("scale", 1.0))
         options["imagej"] = True
