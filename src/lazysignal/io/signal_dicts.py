@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import dask.array as da
 
@@ -68,10 +68,15 @@ def signal_to_dict(signal: "BaseSignal") -> SignalDict:
     return d
 
 
+def _is_stored_signal(value: object) -> TypeGuard[SignalDict]:
+    # A signal saved inside metadata: a dict with its data (and its axes, metadata...).
+    return isinstance(value, dict) and "data" in value
+
+
 def _signals_in(tree: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():
-        if key.startswith(_SIG) and isinstance(value, dict) and "data" in value:
+        if key.startswith(_SIG) and _is_stored_signal(value):
             out[key[len(_SIG):]] = signal_from_dict(value)
         elif isinstance(value, dict):
             out[key] = _signals_in(value)

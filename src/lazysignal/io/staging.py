@@ -100,6 +100,7 @@ def staged_write(path: Path, write: Callable[[Path, dict[str, Any]], None], *,
     if fd is None:  # another process adopted it between our check and now
         staging, adopted = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=parent)), None
         fd = _lock(staging, wait=True)
+    assert fd is not None  # a blocking flock (wait=True) never answers None
     try:
         extra: dict[str, Any] = {}
         if resumable:

@@ -278,6 +278,8 @@ class LazyReadData:
 
     def _read(self) -> Any:
         """Load the file; subclasses may override this to load differently."""
+        # Only a proxy made from a file is ever unloaded, so only such a proxy reads.
+        assert self.filename is not None
         loader = self.loader if self.loader is not None else _default_loader
         return loader(self.filename, **self.load_kwargs)
 
@@ -453,15 +455,18 @@ for _name, _op, _iop, _symbol in _BINARY:
                           " as a new proxy holding the result."
         setattr(LazyReadData, _method.__name__, _method)
 
-for _name, _op, _symbol in (("neg", operator.neg, "-"), ("pos", operator.pos, "+"), ("abs", abs, "abs ")):
-    def _unary_method(self: LazyReadData, _op: Callable = _op, _symbol: str = _symbol) -> LazyReadData:
+_UNARY: list[tuple[str, Callable[[Any], Any], str]] = [
+    ("neg", operator.neg, "-"), ("pos", operator.pos, "+"), ("abs", abs, "abs "),
+]
+for _name, _uop, _symbol in _UNARY:
+    def _unary_method(self: LazyReadData, _op: Callable = _uop, _symbol: str = _symbol) -> LazyReadData:
         return self._unary(_op, _symbol)
 
     _unary_method.__name__ = _unary_method.__qualname__ = f"__{_name}__"
     _unary_method.__doc__ = f"``{_symbol.strip()}(self)`` as a new proxy holding the result."
     setattr(LazyReadData, f"__{_name}__", _unary_method)
 
-del _name, _op, _iop, _symbol, _prefix, _fn, _reflected, _inplace, _sym, _method, _unary_method
+del _name, _op, _uop, _iop, _symbol, _prefix, _fn, _reflected, _inplace, _sym, _method, _unary_method
 
 
 

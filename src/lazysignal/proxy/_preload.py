@@ -153,10 +153,12 @@ class PreloadIterator:
             future = None
             if self._preloading and len(self._durations) >= _SAMPLE:
                 self._preloading = statistics.median(self._durations[:_SAMPLE]) >= _FAST_LOAD_S
-                if not self._preloading:
+                if not self._preloading and self._pool is not None:
                     # No thread is needed any more: let them finish what they hold and exit.
                     self._pool.shutdown(wait=False)
-            if self._preloading and isinstance(item, LazyReadData) and item._claim_preload():
+            # (a pool exists whenever preloading is on: both come from npreload > 0)
+            if (self._preloading and self._pool is not None and isinstance(item, LazyReadData)
+                    and item._claim_preload()):
                 future = self._pool.submit(_timed_load, item._load,
                                            f"preloading item {index} of a PreloadIterator",
                                            self._durations)
