@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import dask.array as da
 import matplotlib
@@ -48,8 +49,8 @@ def _spectra(energy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sigma = 0.055
 
     def peaks(prefix: str) -> np.ndarray:
-        return sum(_RELATIVE[k] * np.exp(-0.5 * ((energy - v) / sigma) ** 2)
-                   for k, v in LINES.items() if k.startswith(prefix))
+        return sum((_RELATIVE[k] * np.exp(-0.5 * ((energy - v) / sigma) ** 2)
+                    for k, v in LINES.items() if k.startswith(prefix)), np.zeros_like(energy))
 
     return background, 3.0 * peaks("Fe"), 5.0 * peaks("Pt")
 
@@ -102,7 +103,7 @@ def make_eds_cube(shape: tuple[int, int, int] = (512, 512, 992), *, chunks=(64, 
 class _Steps:
     """Times each step and prints it."""
 
-    def __init__(self, out=sys.stdout):
+    def __init__(self, out: TextIO = sys.stdout) -> None:
         self.times: list[tuple[str, float]] = []
         self.out = out
 
@@ -221,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from lazysignal.chunks import chunk_table
-    from lazysignal.signals import Signal1D
+    from lazysignal.signals import EDSTEMSpectrum, Signal1D
 
     nx, ny, ne = args.shape
     out: Path = args.out
@@ -242,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         s.save(path, overwrite=True, chunks=tuple(c if c > 0 else ne for c in chunks), show_progressbar=show)
 
     with steps.step("load lazily"):
-        s = ls.load(path, lazy=True)
+        loaded = ls.load(path, lazy=True)
+        assert isinstance(loaded, Signal1D)  # the one spectrum image written above
+        s = loaded
     print(f"   {s!r}")
     names = [a.name or "?" for a in s.axes_manager._axes]
     print("   " + chunk_table(s.data.chunks, s.data.dtype.itemsize, names).replace("\n", "\n   "))
@@ -271,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with steps.step(f"X-ray line maps {lines} (get_lines_intensity, one pass)"):
         eds = s.copy()
         eds.set_signal_type("EDS_TEM")
+        assert isinstance(eds, EDSTEMSpectrum)  # set_signal_type changes the class in place
         line_maps = eds.get_lines_intensity(lines) if lines else []
         ls.compute(*line_maps, show_progressbar=show)
     for m in line_maps:

@@ -8,7 +8,7 @@ The result keeps the remaining axes, as HyperSpy does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -28,8 +28,28 @@ __all__ = ["ReductionsMixin"]
 _GROUPS = {"navigation": True, "nav": True, "signal": False, "sig": False}
 
 
+class _Reduction(Protocol):
+    # The signature of each method _make_reduction makes (bound: no self).
+    def __call__(self, axis: Any = None, out: Any = None, rechunk: Any = False) -> Any: ...
+
+
 class ReductionsMixin(_Signal):
     """Reductions and derivatives for :class:`~lazysignal.signal.BaseSignal`."""
+
+    if TYPE_CHECKING:
+        # Set from array_ops.REDUCTIONS by the loop at the end of this module.
+        sum: _Reduction
+        mean: _Reduction
+        max: _Reduction
+        min: _Reduction
+        std: _Reduction
+        var: _Reduction
+        nansum: _Reduction
+        nanmean: _Reduction
+        nanmax: _Reduction
+        nanmin: _Reduction
+        nanstd: _Reduction
+        nanvar: _Reduction
 
     # -- axis parsing --------------------------------------------------------------
     def _numpy_axes(self, axis: Any) -> tuple[int, ...]:
@@ -208,6 +228,7 @@ class ReductionsMixin(_Signal):
         axes = [a.copy() for a in self.axes_manager._axes]
         old = axes[index]
         if old.is_uniform:
+            assert old.scale is not None and old.offset is not None  # uniform: both set
             new = DataAxis(size=old.size - order, name=old.name, units=old.units, scale=old.scale,
                            offset=old.offset + order * old.scale / 2, navigate=old.navigate,
                            is_binned=old.is_binned)

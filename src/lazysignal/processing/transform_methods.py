@@ -13,6 +13,13 @@ from ..options import check_method_options
 from . import fft as _fft
 from . import rebin as _rebin
 
+
+def _step(axis: DataAxis) -> float:
+    # The sampling step a Fourier transform uses: the scale, or the mean step of a non-uniform axis.
+    if axis.is_uniform and axis.scale is not None:
+        return axis.scale
+    return float(np.mean(np.diff(axis.axis)))
+
 if TYPE_CHECKING:
     from ..signal_protocol import SignalLike as _Signal
 else:
@@ -63,6 +70,7 @@ class TransformMixin(_Signal):
             new = axis.copy()
             if f != 1:
                 if axis.is_uniform:
+                    assert axis.scale is not None and axis.offset is not None  # uniform: both set
                     new.size = n
                     new.offset = axis.offset + (f - 1) * axis.scale / 2
                     new.scale = axis.scale * f
@@ -120,8 +128,7 @@ class TransformMixin(_Signal):
         for i, axis in enumerate(self.axes_manager._axes):
             ax = axis.copy()
             if i in axes:
-                scale = axis.scale if axis.is_uniform else float(np.mean(np.diff(axis.axis)))
-                new_scale, offset = _fft.frequency_axis(axis.size, scale, shift=shift)
+                new_scale, offset = _fft.frequency_axis(axis.size, _step(axis), shift=shift)
                 ax = DataAxis(size=axis.size, name=axis.name, units=f"1 / {axis.units}" if axis.units else None,
                               scale=new_scale, offset=offset, navigate=False)
             new_axes.append(ax)
@@ -157,7 +164,7 @@ class TransformMixin(_Signal):
         for i, axis in enumerate(self.axes_manager._axes):
             ax = axis.copy()
             if i in axes:
-                new_scale, _ = _fft.frequency_axis(axis.size, axis.scale, shift=False)
+                new_scale, _ = _fft.frequency_axis(axis.size, _step(axis), shift=False)
                 units = axis.units[4:] if axis.units and axis.units.startswith("1 / ") else axis.units
                 ax = DataAxis(size=axis.size, name=axis.name, units=units, scale=new_scale, offset=0.0,
                               navigate=False)

@@ -9,6 +9,8 @@ overflow).
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import dask.array as da
 import numpy as np
 
@@ -77,6 +79,9 @@ def virtual_image(data, mask: np.ndarray):
             f"The mask has shape {mask.shape} but the frames are {tuple(data.shape[-2:])}; "
             "give one mask value per signal pixel (numpy order: rows, columns)."
         )
+    # The kernel takes the frames then args: (box, submask, dtype) or (weights,).
+    kernel: Callable[..., np.ndarray]
+    args: tuple[Any, ...]
     if mask.dtype == bool:
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if rows.size == 0:
