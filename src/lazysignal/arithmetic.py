@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .array_ops import align_for_broadcast, is_lazy
 from .errors import ShapeMismatchError
 from .expressions import note_binary
+
+if TYPE_CHECKING:
+    from .signal_protocol import SignalLike as _Signal
+else:
+    _Signal = object
 
 __all__ = ["ArithmeticMixin"]
 
@@ -23,7 +28,7 @@ _COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": opera
             "eq": operator.eq, "ne": operator.ne}
 
 
-class ArithmeticMixin:
+class ArithmeticMixin(_Signal):
     """Operators for :class:`~lazysignal.signal.BaseSignal`.
 
     Two signals broadcast axis by axis, navigation with navigation and signal with signal;
@@ -98,8 +103,8 @@ class ArithmeticMixin:
             # Dask arrays are immutable: rebind to the new graph (a loaded file is never written).
             self._replace(result)
         else:
-            np.copyto(self._data, result, casting="same_kind")
-            self._replace(self._data)  # the same array, changed: listeners hear it once
+            np.copyto(self.data, result, casting="same_kind")
+            self._replace(self.data)  # the same array, changed: listeners hear it once
         return self
 
     # -- unary -------------------------------------------------------------------
@@ -185,7 +190,7 @@ def _install() -> None:
         setattr(ArithmeticMixin, f"__i{name}__", inp)
     for name, op in _COMPARE.items():
         setattr(ArithmeticMixin, f"__{name}__", binary(name, op)[0])
-    ArithmeticMixin.__hash__ = object.__hash__
+    setattr(ArithmeticMixin, "__hash__", object.__hash__)
 
 
 _install()

@@ -340,6 +340,7 @@ class BaseSignal(
         signal_dim = sum(1 for a in axes if not (a.navigate if isinstance(a, DataAxis) else a["navigate"]))
         if cls is None:
             cls = signal_class_for(signal_dim, self.metadata.get_item("Signal.signal_type", ""))
+        assert issubclass(cls, BaseSignal)  # the registry holds signal classes only
         new = cls.__new__(cls)
         BaseSignal.__init__(new, data, axes, self.metadata.as_dictionary(skip=self._metadata_not_copied),
                             self.original_metadata.as_dictionary(), ragged=self.ragged)

@@ -586,7 +586,7 @@ def check_damaged_inputs(path: str | os.PathLike, directory: str | os.PathLike |
     """
     path = Path(path)
     own = directory is None
-    directory = Path(tempfile.mkdtemp(prefix="damaged-")) if own else Path(directory)
+    directory = Path(tempfile.mkdtemp(prefix="damaged-")) if directory is None else Path(directory)
     try:
         return _check(path, directory, dict(load_options or {}), companions,
                       list(damages(path, companions=companions, truncations=truncations,
