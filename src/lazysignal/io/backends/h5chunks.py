@@ -81,6 +81,20 @@ class _Plan:
     def np_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)
 
+    # The chunk-by-chunk paths run only when this module handles the filters, and _pipeline
+    # handles none for a contiguous dataset: there, both are set.
+    @property
+    def chunk_shape(self) -> tuple[int, ...]:
+        """``stored``, on the paths that read or write stored chunks directly."""
+        assert self.stored is not None, "a dataset read chunk by chunk is chunked"
+        return self.stored
+
+    @property
+    def pipeline(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """``filters``, on the paths that decode or encode stored chunks directly."""
+        assert self.filters is not None, "a dataset read chunk by chunk has a known pipeline"
+        return self.filters
+
 
 def _pipeline(dset: h5py.Dataset) -> tuple[tuple[int, tuple[int, ...]], ...] | None:
     """The dataset's filter pipeline if this module can decode it itself, else None.
@@ -272,7 +286,7 @@ def _pread(fd: int, offset: int, size: int, plan: _Plan, origin) -> bytes:
 
 def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: np.ndarray) -> None:
     """An unfiltered chunk: ``preadv`` its bytes from the file, outside HDF5's lock."""
-    dtype, stored = plan.np_dtype, plan.stored
+    dtype, stored = plan.np_dtype, plan.chunk_shape
     info = dsid.get_chunk_info_by_coord(origin)
     if info.byte_offset is None:
         dst[...] = plan.fill  # never written: HDF5 reads the fill value
@@ -280,7 +294,8 @@ def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: 
     valid = _valid(origin, stored, plan.shape)
     direct = valid == stored and dst.flags.c_contiguous
     buf = dst if direct else np.empty(stored, dtype)
-    view = memoryview(buf.reshape(-1).view(np.uint8))
+    # numpy declares ndarray.__buffer__ for Python >= 3.12 only (we check as 3.11).
+    view = memoryview(buf.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     done = 0
     while done < len(view):
         n = os.preadv(fd, [view[done:]], info.byte_offset + done)
@@ -310,7 +325,7 @@ def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray
 def _pread_scratch(fd: int, offset: int, size: int, plan: _Plan, origin) -> np.ndarray:
     """``size`` bytes from ``offset`` into a reused buffer (a fresh one per chunk costs faults)."""
     buf = scratch.take((size,), np.uint8)
-    view, done = memoryview(buf), 0
+    view, done = memoryview(buf), 0  # type: ignore[arg-type]  # ndarray is a Buffer (numpy stubs: 3.12+)
     while done < size:
         n = os.preadv(fd, [view[done:]], offset + done)
         if n == 0:
@@ -357,7 +372,7 @@ def _inflate_into(packed, out: np.ndarray, plan: _Plan, origin) -> np.ndarray:
 def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray, fd: int | None,
                        scratches: list[np.ndarray]) -> None:
     dtype = plan.np_dtype
-    stored = plan.stored
+    stored = plan.chunk_shape
     full_nbytes = math.prod(stored) * dtype.itemsize
     valid = _valid(origin, stored, plan.shape)
     crop = tuple(slice(0, v) for v in valid)
@@ -379,7 +394,7 @@ def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarr
                 dst[...] = plan.fill  # never written: HDF5 reads the fill value
                 return
             raise
-    codes = {code for i, (code, _) in enumerate(plan.filters) if not (mask >> i) & 1}
+    codes = {code for i, (code, _) in enumerate(plan.pipeline) if not (mask >> i) & 1}
     if _DEFLATE in codes:
         buf = _inflate_into(buf, scratch.take((full_nbytes,), np.uint8), plan, origin)
         scratches.append(buf)
@@ -428,8 +443,8 @@ def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int],
     dsid = dset.id
     # The OS handle of a plain (sec2) file: unfiltered chunks are read with preadv.
     fd = dset.file.id.get_vfd_handle() if dset.file.driver == "sec2" else None
-    for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, plan.stored))):
-        valid = _valid(origin, plan.stored, plan.shape)
+    for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, plan.chunk_shape))):
+        valid = _valid(origin, plan.chunk_shape, plan.shape)
         region = tuple(slice(o - a, o - a + v) for o, a, v in zip(origin, lo, valid))
         _read_chunk_into(plan, dsid, origin, out[region], fd)
     return out
@@ -538,11 +553,13 @@ def _encode_chunk(plan: _Plan, level: int | None, chunk: np.ndarray) -> np.ndarr
     """Apply the plan's filters (in write order) to one full stored chunk."""
     chunk = np.ascontiguousarray(chunk, dtype=plan.np_dtype)
     buf = chunk.reshape(-1).view(np.uint8)
-    for code, _values in plan.filters:
+    for code, _values in plan.pipeline:
         if code == _SHUFFLE and chunk.dtype.itemsize > 1:
             buf = _shuffle(buf, chunk.dtype.itemsize)
         elif code == _DEFLATE:  # both release the GIL
-            packed = zlib.compress(buf, 0) if level is None else isal_zlib.compress(buf, level)
+            # ndarray is a Buffer; numpy declares __buffer__ for Python >= 3.12 only.
+            packed = (zlib.compress(buf, 0) if level is None  # type: ignore[arg-type]
+                      else isal_zlib.compress(buf, level))
             buf = np.frombuffer(packed, np.uint8)
     return buf
 
@@ -551,11 +568,11 @@ def _encode_region(plan: _Plan, level, block: np.ndarray, lo: tuple[int, ...]):
     """Split an aligned block into stored chunks, pad edges, encode: [(origin, bytes)]."""
     out = []
     hi = tuple(a + n for a, n in zip(lo, block.shape))
-    for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, plan.stored))):
-        valid = _valid(origin, plan.stored, plan.shape)
+    for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, plan.chunk_shape))):
+        valid = _valid(origin, plan.chunk_shape, plan.shape)
         part = block[tuple(slice(o - a, o - a + v) for o, a, v in zip(origin, lo, valid))]
-        if valid != plan.stored:  # edge chunk: stored full size, padded with the fill value
-            full = np.full(plan.stored, plan.fill, plan.np_dtype)
+        if valid != plan.chunk_shape:  # edge chunk: stored full size, padded with the fill value
+            full = np.full(plan.chunk_shape, plan.fill, plan.np_dtype)
             full[tuple(slice(0, v) for v in valid)] = part
             part = full
         out.append((origin, _encode_chunk(plan, level, part)))
@@ -670,7 +687,9 @@ def write_dataset(group: h5py.Group, name: str, data: Any, *, chunks: Any,
         src = da.from_array(data, chunks=_grow(data.shape, plan.stored, data.itemsize, 1 << 24))
     if client is None:
         target = _DirectChunkTarget(dset, plan, level)
-        da.store(src, target, lock=False, scheduler=None if is_dask else "threads")
+        # dask's stub wants an array; store only needs __setitem__, which the target has.
+        da.store(src, target, lock=False,  # type: ignore[arg-type]
+                 scheduler=None if is_dask else "threads")
     else:
         _write_distributed(client, src, functools.partial(_encode_region, plan, level),
                            functools.partial(_direct_write, dset))
