@@ -36,7 +36,6 @@ __all__ = [
     "ProxyOperationError",
     "DecompositionError",
     "MissingFileError",
-    "SaveInProgressError",
 ]
 
 
@@ -146,10 +145,6 @@ class DecompositionError(LazySignalError, ValueError):
 
 class MissingFileError(FileFormatError, FileNotFoundError):
     """A file that a data set needs (a ripple ``.raw``, a zarr chunk file) is not there."""
-
-
-class SaveInProgressError(LazySignalError, FileExistsError):
-    """Another process is saving to the same path right now (``resume=True`` waits for none)."""
 
 
 class InvalidArgumentError(LazySignalError, ValueError):
