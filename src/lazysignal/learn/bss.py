@@ -7,6 +7,8 @@ gives the same model: ``L F^T = (L W^-1) (F W^T)^T``. FastICA finds the ``W`` th
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import DecompositionError
@@ -19,7 +21,8 @@ _FASTICA_OPTIONS = {"algorithm", "fun", "fun_args", "max_iter", "tol", "w_init",
 
 
 def unmix(factors: np.ndarray, loadings: np.ndarray, n: int, *, algorithm: str = "sklearn_fastica",
-          on_loadings: bool = False, diff_order: int = 1, **options):
+          on_loadings: bool = False, diff_order: int = 1,
+          **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(bss_factors, bss_loadings, unmixing_matrix)`` of the first ``n`` components.
 
     Examples

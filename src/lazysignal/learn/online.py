@@ -47,17 +47,19 @@ def learn(u: Unfolded, tr: Treatments, partial_fit: Callable[[np.ndarray], None]
 
 
 def project(u: Unfolded, tr: Treatments, transform: Callable[[np.ndarray], np.ndarray], k: int, *,
-            reproject_signal: bool, show_progressbar: bool | None = None):
+            reproject_signal: bool,
+            show_progressbar: bool | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Loadings of every pixel (navigation order, flattened) and, with ``reproject_signal``,
     least-squares factors of every channel (else None)."""
     n_cols = u.n_cols
 
-    def kernel(block, loc):
+    def kernel(block: np.ndarray, loc: Treatments) -> np.ndarray:
         return transform(loc.rows(block, n_cols))
 
     extra = None
     if reproject_signal and tr.sig_keep is not None:
-        def cross(block, loc, rows):
+        def cross(block: np.ndarray, loc: Treatments,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             fit = loc.fit_rows(rows)
             full = loc.fit_rows(loc.rows(block, n_cols, all_channels=True))
             return fit.T @ fit, fit.T @ full
@@ -84,8 +86,9 @@ def finish(u: Unfolded, tr: Treatments, factors_fit: np.ndarray, loadings: np.nd
         factors = factors_all
     loadings = np.array(loadings, dtype=float)
     if tr.poisson:
-        factors = factors * tr.col_scale[:, None]
-        loadings *= tr.row_scale.reshape(-1)[:, None]
+        row_scale, col_scale = tr.scales()
+        factors = factors * col_scale[:, None]
+        loadings *= row_scale.reshape(-1)[:, None]
     if tr.nav_keep is not None and not reproject_navigation:
         loadings[~tr.nav_keep.reshape(-1)] = np.nan
     ratio = None
@@ -106,7 +109,8 @@ def noise_scale(rows: np.ndarray, k: int) -> float:
     return float(scale) if scale > 0 else float(np.abs(rows).mean() or 1.0)
 
 
-def robust_start(rows: np.ndarray, k: int, lam: float, iterations: int = 10):
+def robust_start(rows: np.ndarray, k: int, lam: float,
+                 iterations: int = 10) -> tuple[np.ndarray, np.ndarray, float]:
     """A rank-k start on the first batch with its sparse outliers removed.
 
     Outliers are first judged against each channel's median and spread (MAD, both robust to

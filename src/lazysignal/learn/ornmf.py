@@ -39,12 +39,22 @@ class OnlineRobustNMF:
         self.inner_iter, self.bcd_sweeps, self.batch_iter = int(inner_iter), int(bcd_sweeps), int(batch_iter)
         self.rng = np.random.default_rng(random_state)
         self.W: np.ndarray | None = None
-        self.A = self.B = None
+        self.A: np.ndarray | None = None
+        self.B: np.ndarray | None = None
         self.threshold = 0.0
 
-    def _solve(self, v: np.ndarray, iterations: int, start=None) -> tuple[np.ndarray, np.ndarray]:
+    def _basis(self) -> np.ndarray:
+        assert self.W is not None, "the first partial_fit sets the basis"
+        return self.W
+
+    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.A is not None and self.B is not None, "the first partial_fit sets A and B"
+        return self.A, self.B
+
+    def _solve(self, v: np.ndarray, iterations: int,
+               start: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         # h by HALS (exact coordinate steps, fast even when components overlap), r by soft threshold.
-        W = self.W
+        W = self._basis()
         wtw = W.T @ W
         diag = np.maximum(np.diag(wtw), 1e-300)
         if start is None:
@@ -70,7 +80,7 @@ class OnlineRobustNMF:
             self.W = W / np.linalg.norm(W, axis=0)
             self.A = np.zeros((self.rank, self.rank))
             self.B = np.zeros((v.shape[1], self.rank))
-        a0, b0 = self.A, self.B
+        a0, b0 = self._stats()
         state = None
         for _ in range(self.batch_iter):
             # Re-solve the batch (warm start) with the updated basis; it counts once in A and B.
@@ -79,12 +89,13 @@ class OnlineRobustNMF:
             self._update_basis()
 
     def _update_basis(self) -> None:
-        W = self.W
+        W = self._basis()
+        A, B = self._stats()
         for _ in range(self.bcd_sweeps):
             for j in range(self.rank):
-                if self.A[j, j] <= 0:
+                if A[j, j] <= 0:
                     continue
-                w = np.maximum(W[:, j] + (self.B[:, j] - W @ self.A[:, j]) / self.A[j, j], 0.0)
+                w = np.maximum(W[:, j] + (B[:, j] - W @ A[:, j]) / A[j, j], 0.0)
                 W[:, j] = w / max(1.0, float(np.linalg.norm(w)))
 
     def transform(self, v: np.ndarray) -> np.ndarray:
@@ -115,5 +126,5 @@ def ornmf_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int,
                                            reproject_signal=reproject_signal, show_progressbar=show_progressbar)
     if factors_all is not None:
         factors_all = np.maximum(factors_all, 0.0)
-    return online.finish(u, tr, model.W.copy(), loadings, factors_all, reproject_navigation=reproject_navigation,
+    return online.finish(u, tr, model._basis().copy(), loadings, factors_all, reproject_navigation=reproject_navigation,
                          reads=reads + 2)

@@ -45,17 +45,26 @@ class OnlineRobustPCA:
         self.inner_iter, self.bcd_sweeps = int(inner_iter), int(bcd_sweeps)
         self.rng = np.random.default_rng(random_state)
         self.L: np.ndarray | None = None
-        self.A = self.B = None
+        self.A: np.ndarray | None = None
+        self.B: np.ndarray | None = None
         self.threshold = 0.0
 
+    def _loadings(self) -> np.ndarray:
+        assert self.L is not None, "the first partial_fit sets L"
+        return self.L
+
+    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.A is not None and self.B is not None, "the first partial_fit sets A and B"
+        return self.A, self.B
+
     def _ridge(self) -> float:
-        return self.lambda1 * float(np.mean(np.sum(self.L ** 2, axis=0))) + 1e-300
+        return self.lambda1 * float(np.mean(np.sum(self._loadings() ** 2, axis=0))) + 1e-300
 
     def _solve(self, z: np.ndarray, iterations: int, ridge: bool = True) -> tuple[np.ndarray, np.ndarray]:
         # Minimising over e first leaves a Huber regression for r; iteratively reweighted
         # least squares solves it in a few steps where alternating r/e steps crawl (a spike
         # on a high-leverage channel is shed only a little per alternation).
-        L = self.L
+        L = self._loadings()
         reg = (self._ridge() if ridge else 0.0) * np.eye(self.rank)
         r = np.linalg.solve(L.T @ L + reg, L.T @ z.T).T
         t = self.threshold
@@ -82,17 +91,18 @@ class OnlineRobustPCA:
             self.A = np.zeros((self.rank, self.rank))
             self.B = np.zeros((z.shape[1], self.rank))
         r, e = self._solve(z, self.inner_iter)
-        self.A += r.T @ r
-        self.B += (z - e).T @ r
-        a = self.A + self._ridge() * np.eye(self.rank)
-        L = self.L
+        A, B = self._stats()
+        A += r.T @ r  # in place: self.A and self.B accumulate
+        B += (z - e).T @ r
+        a = A + self._ridge() * np.eye(self.rank)
+        L = self._loadings()
         for _ in range(self.bcd_sweeps):
             for j in range(self.rank):
-                L[:, j] += (self.B[:, j] - L @ a[:, j]) / a[j, j]
+                L[:, j] += (B[:, j] - L @ a[:, j]) / a[j, j]
 
     def basis(self) -> np.ndarray:
         """The learnt basis with orthonormal columns (channels x rank)."""
-        q, _ = np.linalg.qr(self.L)
+        q, _ = np.linalg.qr(self._loadings())
         return q
 
     def transform(self, z: np.ndarray) -> np.ndarray:

@@ -101,6 +101,6 @@ class LearningResults:
 
     __repr__ = summary
 
-    def __deepcopy__(self, memo) -> "LearningResults":
+    def __deepcopy__(self, memo: dict[int, Any]) -> "LearningResults":
         return LearningResults({k: (v.copy() if isinstance(v, np.ndarray) else v)
                                 for k, v in self._values.items()})

@@ -37,6 +37,11 @@ class Treatments:
     col_scale: np.ndarray | None = None
     mean: np.ndarray | None = None  # per channel (all channels), for centre="navigation"
 
+    def scales(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(row_scale, col_scale)``: with ``poisson``, :func:`poisson_scales` sets both first."""
+        assert self.row_scale is not None and self.col_scale is not None, "Poisson scales not computed"
+        return self.row_scale, self.col_scale
+
     def with_(self, **changes: Any) -> "Treatments":
         return replace(self, **changes)
 
@@ -46,7 +51,7 @@ class Treatments:
 
     def slab(self, start: int, stop: int) -> "Treatments":
         """The treatments of rows ``start:stop`` of a (local) block."""
-        def cut(a):
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
             return None if a is None else a[start:stop]
         return replace(self, nav_keep=cut(self.nav_keep), row_scale=cut(self.row_scale))
 
@@ -60,7 +65,7 @@ class Treatments:
     def n_fit_cols(self, u: Unfolded) -> int:
         return u.n_cols if self.sig_keep is None else int(self.sig_keep.sum())
 
-    def rows(self, block: np.ndarray, n_cols: int, *, all_channels: bool = False):
+    def rows(self, block: np.ndarray, n_cols: int, *, all_channels: bool = False) -> np.ndarray:
         """A (local) block's rows transformed as the fit sees them (all pixels of the block).
 
         Columns are the fitted channels, or every channel with ``all_channels`` (used to
@@ -70,8 +75,9 @@ class Treatments:
         fit = x if self.sig_keep is None else x[:, self.sig_keep]
         y = x if all_channels else fit
         if self.poisson:
-            cols = self.col_scale if all_channels or self.sig_keep is None else self.col_scale[self.sig_keep]
-            y = y / self.row_scale[:, None] / cols[None, :]
+            row_scale, col_scale = self.scales()
+            cols = col_scale if all_channels or self.sig_keep is None else col_scale[self.sig_keep]
+            y = y / row_scale[:, None] / cols[None, :]
         if self.centre == "signal":
             return y - fit.mean(axis=1, keepdims=True)
         if self.centre == "navigation" and self.mean is not None:
@@ -80,7 +86,7 @@ class Treatments:
         return y
 
 
-def check_masks(navigation_mask, signal_mask, nav_shape: tuple[int, ...],
+def check_masks(navigation_mask: Any, signal_mask: Any, nav_shape: tuple[int, ...],
                 sig_shape: tuple[int, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Validate masks (True = excluded, numpy order) and return the "keep" arrays.
 
@@ -92,7 +98,7 @@ def check_masks(navigation_mask, signal_mask, nav_shape: tuple[int, ...],
     >>> nav.tolist(), sig
     ([False, True], None)
     """
-    out = []
+    out: list[np.ndarray | None] = []
     for name, mask, shape in (("navigation_mask", navigation_mask, nav_shape),
                               ("signal_mask", signal_mask, sig_shape)):
         if mask is None:
@@ -120,7 +126,7 @@ def check_masks(navigation_mask, signal_mask, nav_shape: tuple[int, ...],
     return out[0], out[1]
 
 
-def _sums_kernel(block, tr: Treatments, n_cols: int):
+def _sums_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict[str, Any]:
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     fit = tr.fit_rows(x)
