@@ -26,6 +26,7 @@ import dask.base
 import numcodecs
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
+from dask.typing import Key
 
 from ...errors import FileFormatError, MissingFileError, TruncatedFileError
 from .block_source import attach
@@ -158,20 +159,23 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
     if out.size == 0:
         return out
     codec = None if layout.codec is None else numcodecs.get_codec(layout.codec)
-    scratch = None
+    scratch: np.ndarray | None = None  # one buffer for the edge chunks, made when first needed
     for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, layout.chunks))):
         index = tuple(o // c for o, c in zip(origin, layout.chunks))
         valid = valid_extent(origin, layout.chunks, layout.shape)
         region = tuple(slice(o - a, o - a + v) for o, a, v in zip(origin, lo, valid))
         target = out[region]
         whole = valid == layout.chunks and target.flags.c_contiguous
-        if not whole and scratch is None:
-            scratch = np.empty(layout.chunks, dtype)
-        buf = target if whole else scratch
+        if whole:
+            buf = target
+        else:
+            if scratch is None:
+                scratch = np.empty(layout.chunks, dtype)
+            buf = scratch
         if not _decode_into(layout, codec, index, buf, missing):
             target[...] = layout.fill_value
         elif not whole:
-            target[...] = scratch[tuple(slice(0, v) for v in valid)]
+            target[...] = buf[tuple(slice(0, v) for v in valid)]
     return out
 
 
@@ -407,7 +411,9 @@ def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None,
     target = _ChunkFileTarget(layout, journal=journal)
     reused = _reuse_pool(layout, pool_dir) if pool_dir else set()
     if not reused:
-        da.store(data, target, lock=False, compute=True, scheduler=scheduler)
+        # dask's stub wants an array; store only needs __setitem__, which the target has.
+        da.store(data, target, lock=False, compute=True,  # type: ignore[arg-type]
+                 scheduler=scheduler)
         return math.prod(len(c) for c in data.chunks)
     bounds = starts(data.chunks)
     needed = []
@@ -422,9 +428,11 @@ def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None,
         # A layer of write tasks over the needed blocks only: the graph is culled to them, so
         # the blocks already on disk are not even read from their source.
         name = "store-resumed-" + dask.base.tokenize(data.name, [b for b, _ in needed])
-        layer = {(name, i): (_store_block, target, (data.name,) + block, region)
+        layer: dict[Key, Any] = {(name, i): (_store_block, target, (data.name,) + block, region)
                  for i, (block, region) in enumerate(needed)}
-        graph = HighLevelGraph.from_collections(name, layer, dependencies=[data])
+        # da.Array is a dask collection; dask's stubs do not say so to the DaskCollection protocol.
+        graph = HighLevelGraph.from_collections(name, layer,
+                                                dependencies=[data])  # type: ignore[list-item]
         da.Array(graph, name, chunks=((1,) * len(needed),), dtype=np.int8).compute(
             scheduler=scheduler)
     return len(needed)

@@ -398,7 +398,7 @@ def resumable(path: str | os.PathLike, options: dict) -> bool:
 def _write_store(path: str, signal: SignalDict, backend: _ZarrTree,
                  chunks: tuple[int, ...] | None, mode: str, consolidate: bool) -> None:
     store = zarr.storage.LocalStore(path)
-    root_attrs = {"file_format": "ZSpy", "file_format_version": VERSION}
+    root_attrs: dict[str, Any] = {"file_format": "ZSpy", "file_format_version": VERSION}
     if mode == "a":
         root = zarr.open_group(store, mode="r+", use_consolidated=False)
         root.attrs.update(root_attrs)
@@ -406,6 +406,10 @@ def _write_store(path: str, signal: SignalDict, backend: _ZarrTree,
         root = zarr.open_group(store, mode="w", zarr_format=2, attributes=root_attrs)
     experiments = root["Experiments"] if "Experiments" in root else root.create_group(
         "Experiments")
+    if not isinstance(experiments, zarr.Group):
+        raise FileFormatError(
+            f"{path!r}: 'Experiments' is an array, expected the group of signals a .zspy holds; "
+            "write to a new file.")
     title = (signal.get("metadata") or {}).get("General", {}).get("title", "")
     name = group_name_for_title(title)
     if name in experiments:
