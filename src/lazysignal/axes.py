@@ -297,7 +297,7 @@ class DataAxis:
         if self.is_uniform:
             d.update(scale=self.scale, offset=self.offset)
         else:
-            d["axis"] = self._values.copy()
+            d["axis"] = self._points().copy()
         return d
 
     def copy(self) -> "DataAxis":
@@ -320,12 +320,23 @@ class DataAxis:
     def is_uniform(self) -> bool:
         return self._values is None
 
+    def _uniform(self) -> tuple[float, float]:
+        """``(scale, offset)`` of a uniform axis (both are set whenever ``_values`` is None)."""
+        assert self._scale is not None and self._offset is not None, "a uniform axis has both"
+        return self._scale, self._offset
+
+    def _points(self) -> np.ndarray:
+        """The values of a non-uniform axis."""
+        assert self._values is not None, "a non-uniform axis has its values"
+        return self._values
+
     @property
     def axis(self) -> np.ndarray:
         """The calibrated value of every index."""
         if self._values is not None:
             return self._values
-        return self.offset + self.scale * np.arange(self.size)
+        scale, offset = self._uniform()
+        return offset + scale * np.arange(self.size)
 
     @property
     def low_value(self) -> float:
@@ -356,13 +367,14 @@ class DataAxis:
             return np.array([self.value2index(v, rounding) for v in value.ravel()]).reshape(value.shape)
         value = float(value)
         if self.is_uniform:
-            position = (value - self.offset) / self.scale if self.scale else 0.0
+            scale, offset = self._uniform()
+            position = (value - offset) / scale if scale else 0.0
             # A value that is one ulp off a grid point must not move to the next index.
             near = round(position)
             position = near if abs(position - near) < 1e-9 * max(1.0, abs(near)) else position
             index = int(rounding(position))
         else:
-            values = self._values
+            values = self._points()
             index = int(np.argmin(np.abs(values - value)))
             if rounding is math.floor and values[index] > value and index > 0:
                 index -= 1
@@ -383,8 +395,9 @@ class DataAxis:
             return self.axis[index]
         index = self._check_index(int(index))
         if self.is_uniform:
-            return self.offset + self.scale * index
-        return float(self._values[index])
+            scale, offset = self._uniform()
+            return offset + scale * index
+        return float(self._points()[index])
 
     def _check_index(self, index: int) -> int:
         if not -self.size <= index < self.size:
@@ -398,10 +411,11 @@ class DataAxis:
         value = float(bound)
         if self.size and self.is_uniform and is_stop:
             # A stop up to one step past the last value means "to the end".
-            end = self.offset + self.scale * self.size
-            if self.scale > 0 and self.high_value < value <= end + abs(self.scale) * 1e-9:
+            scale, offset = self._uniform()
+            end = offset + scale * self.size
+            if scale > 0 and self.high_value < value <= end + abs(scale) * 1e-9:
                 return self.size
-        return self.value2index(value)
+        return int(self.value2index(value))  # a float gives one index
 
     def index_slice(self, key: slice) -> slice:
         """Translate a slice of ints and/or calibrated floats into an integer slice."""
@@ -409,7 +423,7 @@ class DataAxis:
         if step is not None and not isinstance(step, (int, np.integer)):
             if not self.is_uniform:
                 raise AxisError(f"Axis {self._label()}: a float step needs a uniform axis.")
-            step = max(1, int(round(float(step) / abs(self.scale))))
+            step = max(1, int(round(float(step) / abs(self._uniform()[0]))))
         # Integer bounds are clipped as numpy clips them; float bounds must lie on the axis.
         start = self._slice_bound(key.start, is_stop=False)
         stop = self._slice_bound(key.stop, is_stop=True)
@@ -420,12 +434,13 @@ class DataAxis:
         indices = range(self.size)[key]
         new = self.copy()  # a fresh axis: nobody listens, so private fields are set directly
         if self.is_uniform:
+            scale, offset = self._uniform()
             new._size = len(indices)
             if len(indices):
-                new._offset = self.offset + self.scale * indices.start
-            new._scale = self.scale * indices.step
+                new._offset = offset + scale * indices.start
+            new._scale = scale * indices.step
         else:
-            new._values = self._values[key].copy()
+            new._values = self._points()[key].copy()
             new._size = new._values.size
         return new
 
@@ -440,12 +455,14 @@ class DataAxis:
             other.name, other.units, other.navigate, other.size, other.is_uniform)
         if not same:
             return False
-        if self.is_uniform:
-            return math.isclose(self.scale, other.scale, rel_tol=1e-9, abs_tol=1e-12) and math.isclose(
-                self.offset, other.offset, rel_tol=1e-9, abs_tol=1e-12)
-        return bool(np.allclose(self._values, other._values))
+        if self.is_uniform:  # (and other too: compared above)
+            (scale, offset), (other_scale, other_offset) = self._uniform(), other._uniform()
+            return math.isclose(scale, other_scale, rel_tol=1e-9, abs_tol=1e-12) and math.isclose(
+                offset, other_offset, rel_tol=1e-9, abs_tol=1e-12)
+        return bool(np.allclose(self._points(), other._points()))
 
-    __hash__ = None  # mutable
+    # typeshed types object.__hash__ as a method; None is how Python marks a class unhashable.
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
 
 def _half_step(values: np.ndarray, index: int) -> float:
@@ -684,7 +701,7 @@ class AxesManager:
     def __getitem__(self, key: int | str | DataAxis) -> DataAxis:
         return self._axes[self.numpy_index(key)]
 
-    def numpy_index(self, key: int | str | DataAxis) -> int:
+    def numpy_index(self, key: int | np.integer | str | DataAxis) -> int:
         """Numpy axis number of an axis given by natural-order index, name or object."""
         if isinstance(key, DataAxis):
             for i, axis in enumerate(self._axes):
@@ -740,7 +757,7 @@ class AxesManager:
             return NotImplemented
         return self._axes == other._axes
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable (mutable), as DataAxis
 
     # -- display ---------------------------------------------------------------
     def __repr__(self) -> str:

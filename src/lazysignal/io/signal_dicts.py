@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 import dask.array as da
 
 from ..signal_registry import signal_class_for
-from .spec import SignalDict
+from .spec import AxisDict, SignalDict
 
 __all__ = ["signal_from_dict", "signal_to_dict"]
 
@@ -57,7 +57,8 @@ def signal_to_dict(signal: "BaseSignal") -> SignalDict:
     """
     d: SignalDict = {
         "data": signal.data,
-        "axes": signal.axes_manager.as_dicts(),
+        # as_dicts (signal layer, which cannot import io.spec) gives AxisDict's keys.
+        "axes": cast("list[AxisDict]", signal.axes_manager.as_dicts()),
         "metadata": _signals_out(signal.metadata.as_dictionary()),
         "original_metadata": _signals_out(signal.original_metadata.as_dictionary()),
         "attributes": {"_lazy": isinstance(signal.data, da.Array), "ragged": signal.ragged},

@@ -239,6 +239,7 @@ class AxisDict(TypedDict, total=False):
     offset: float
     axis: Any
     is_binned: bool
+    _type: str  # the axis class as hspy/zspy store it ("UniformDataAxis", "DataAxis", ...)
 
 
 class SignalDict(TypedDict, total=False):
