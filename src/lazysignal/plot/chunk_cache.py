@@ -201,7 +201,10 @@ class ChunkCache:
             position = np.asarray(_compute(self._data[nav_index], distributed_client()))
         self.stats.longest_wait_s = max(self.stats.longest_wait_s, time.perf_counter() - start)
         self._schedule_neighbours(key, nav_index)
-        return block[local] if position is None else position
+        if block is not None:
+            return block[local]
+        assert position is not None  # read alone above: the chunk was too large to cache
+        return position
 
     def _read_foreground(self, key: Key) -> np.ndarray | None:
         with self._lock:
