@@ -15,8 +15,23 @@ Examples
 2
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .chunk_cache import CacheStats, ChunkCache
-from .images import plot_images
-from .spectra import plot_signals, plot_spectra
+
+if TYPE_CHECKING:
+    from .images import plot_images
+    from .spectra import plot_signals, plot_spectra
 
 __all__ = ["plot_images", "plot_spectra", "plot_signals", "ChunkCache", "CacheStats"]
+
+# matplotlib.pyplot costs ~0.8 s to import: the figure functions load it on first use, so
+# that making a signal (whose class has the plot methods) does not.
+_LAZY = {"plot_images": ".images", "plot_spectra": ".spectra", "plot_signals": ".spectra"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

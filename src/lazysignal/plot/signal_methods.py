@@ -15,7 +15,6 @@ import numpy as np
 
 from ..errors import PlotError, UnsupportedOptionError
 from ..xray.lines import line_energy
-from . import decomposition as _decomposition
 
 __all__ = ["PlotMixin"]
 
@@ -152,6 +151,8 @@ class PlotMixin:
         >>> len(ax.lines[0].get_ydata()), ax.get_yscale()
         (4, 'log')
         """
+        from . import decomposition as _decomposition  # matplotlib on first use
+
         ratio = self.get_explained_variance_ratio()
         title = str(ratio.metadata.get_item("General.title", ""))
         return _decomposition.plot_ratio(ratio.data, n=n, log=log, title=title, fig=fig, ax=ax)
@@ -171,6 +172,8 @@ class PlotMixin:
         >>> [line.get_label() for line in s.plot_decomposition_factors(2).lines]
         ['Factor 0', 'Factor 1']
         """
+        from . import decomposition as _decomposition  # matplotlib on first use
+
         factors = self.get_decomposition_factors()
         ids = _decomposition.component_ids(comp_ids, factors.data.shape[0])
         return _decomposition.plot_components(factors, ids, label="Factor", per_row=per_row, cmap=cmap,
@@ -189,6 +192,8 @@ class PlotMixin:
         >>> [ax.get_title() for ax in s.plot_decomposition_loadings([0, 2])]
         ['Loading 0', 'Loading 2']
         """
+        from . import decomposition as _decomposition  # matplotlib on first use
+
         loadings = self.get_decomposition_loadings()
         ids = _decomposition.component_ids(comp_ids, loadings.data.shape[0])
         return _decomposition.plot_components(loadings, ids, label="Loading", per_row=per_row, cmap=cmap,
