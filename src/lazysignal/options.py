@@ -1,6 +1,7 @@
 """The one check that a method's keyword options are all understood (none silently ignored).
 
-Signal methods that take ``**kwargs`` for HyperSpy compatibility pass them here with the names
+Signal methods that take ``**kwargs`` for HyperSpy compatibility, and the readers and writers
+of :mod:`lazysignal.io` (through ``io.spec.check_options``), pass them here with the names
 they honour; anything else raises :class:`~lazysignal.errors.UnsupportedOptionError` (a
 ``TypeError``) naming the option and listing the accepted ones.
 """
@@ -36,12 +37,12 @@ def check_method_options(options: Mapping[str, Any], accepted: Iterable[str], *,
     >>> check_method_options({"s": (4,)}, ["norm"], where="fft")
     Traceback (most recent call last):
     ...
-    lazysignal.errors.UnsupportedOptionError: fft got unknown option(s) 's'; it accepts: norm.
+    lazysignal.errors.UnsupportedOptionError: fft got unknown options: 's'. It accepts: norm.
     """
     accepted = sorted(set(accepted))
-    unknown = [k for k in options if k not in accepted]
+    unknown = sorted(k for k in options if k not in accepted)
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
-        listing = ", ".join(accepted) if accepted else "no extra options"
-        raise UnsupportedOptionError(f"{where} got unknown option(s) {names}; it accepts: {listing}."
+        listing = ", ".join(accepted) if accepted else "no options"
+        raise UnsupportedOptionError(f"{where} got unknown options: {names}. It accepts: {listing}."
                                      + (f" {hint}" if hint else ""))

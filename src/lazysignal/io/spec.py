@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
-from ..errors import FormatRegistrationError, UnsupportedOptionError
+from ..errors import FormatRegistrationError
+from ..options import check_method_options
 
 __all__ = [
     "FormatSpec",
@@ -198,17 +199,8 @@ def check_options(options: Mapping[str, Any], accepted: Iterable[str], *, where:
     """Raise :class:`~lazysignal.errors.UnsupportedOptionError` when ``options`` holds a name
     not in ``accepted``; the message names the unknown options and lists the accepted ones.
 
-    This is the one unknown-option check of lazysignal's readers and writers: an option is
-    honoured or rejected, never silently ignored.
-
-    Parameters
-    ----------
-    options
-        The keyword options given.
-    accepted
-        The names that are accepted.
-    where
-        What received them, for the message (e.g. ``"the msa reader"``).
+    The readers' and writers' name for :func:`lazysignal.options.check_method_options`, the one
+    unknown-option check of lazysignal: an option is honoured or rejected, never silently ignored.
 
     Examples
     --------
@@ -218,14 +210,7 @@ def check_options(options: Mapping[str, Any], accepted: Iterable[str], *, where:
     ...
     lazysignal.errors.UnsupportedOptionError: the demo writer got unknown options: 'levle'. It accepts: compression, level.
     """
-    accepted = sorted(set(accepted))
-    unknown = sorted(k for k in options if k not in accepted)
-    if unknown:
-        names = ", ".join(repr(k) for k in unknown)
-        listing = ", ".join(accepted) if accepted else "no options"
-        raise UnsupportedOptionError(
-            f"{where} got unknown options: {names}. "
-            f"It accepts: {listing}.")
+    check_method_options(options, accepted, where=where)
 
 
 class AxisDict(TypedDict, total=False):
