@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import lazysignal as ls
 from lazysignal.expressions import describe, fast_reduce
-from lazysignal.io.backends import block_source
+from lazysignal import block_source
 from lazysignal.io.backends.chunked_file import file_array
 
 DATA_DTYPES = ["u1", "<u2", "<i2", "<i4", "<f4", "<f8"]

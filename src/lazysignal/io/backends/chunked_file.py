@@ -34,7 +34,7 @@ from dask.utils import parse_bytes
 
 from ...array_ops import register_memmap_reader
 from ...errors import ChunksError, FileFormatError, TruncatedFileError
-from .block_source import attach
+from ...block_source import attach
 
 __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
 

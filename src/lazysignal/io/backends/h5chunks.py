@@ -43,7 +43,7 @@ from isal import igzip_lib, isal_zlib
 from lazysignal.errors import FileChangedError, FileFormatError, LazySignalError
 
 from ...lazy import CountProgress
-from .block_source import attach, scratch
+from ...block_source import attach, scratch
 from .chunk_grid import block_sizes as _normalise_chunks
 from .chunk_grid import grow as _grow
 from .chunk_grid import starts as _starts

@@ -29,7 +29,7 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.typing import Key
 
 from ...errors import FileFormatError, MissingFileError, TruncatedFileError
-from .block_source import attach
+from ...block_source import attach
 from .chunk_grid import block_sizes, starts, valid_extent
 
 __all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array", "verified_chunks",
