@@ -94,7 +94,7 @@ class Deferred:
     def __init__(self, arrays: list, nav_ndim: int, step: int):
         self.arrays, self.nav_ndim, self.step = arrays, nav_ndim, step
 
-    def materialise(self):
+    def materialise(self) -> list[Packed]:
         packed = []
         for array in self.arrays:
             (value,) = dask.compute(array, scheduler="sync")
@@ -103,7 +103,7 @@ class Deferred:
         return packed
 
 
-def materialise(block):
+def materialise(block: Any) -> Any:
     """A block as numpy (one array or its signal chunks), computing a :class:`Deferred`."""
     return block.materialise() if isinstance(block, Deferred) else block
 
@@ -165,7 +165,7 @@ class Unfolded:
             out.append((where, Deferred(arrays, self.nav_ndim, slab_rows(self.n_cols))))
         return out
 
-    def _sig_ready(self):
+    def _sig_ready(self) -> Any:
         data = self.data
         sig_axes = range(self.nav_ndim, data.ndim)
         if len(sig_axes) > 1 and any(len(data.chunks[i]) > 1 for i in sig_axes):
@@ -230,7 +230,7 @@ def slab_rows(n_cols: int) -> int:
     return max(1, SLAB_BYTES // (8 * max(n_cols, 1)))
 
 
-def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.ndarray]]:
+def row_slabs(block: Any, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.ndarray]]:
     """``(start, stop, rows)`` slabs of a block (one array, or its signal chunks in order,
     arrays or :class:`Packed`).
 
@@ -255,7 +255,7 @@ def row_slabs(block, nav_ndim: int, n_cols: int) -> Iterator[tuple[int, int, np.
         yield a, b, rows
 
 
-def whole(block, nav_ndim: int, n_cols: int) -> np.ndarray:
+def whole(block: Any, nav_ndim: int, n_cols: int) -> np.ndarray:
     """A block (one array or its signal chunks) as one (rows x channels) array."""
     block = materialise(block)
     if not isinstance(block, list):
@@ -265,8 +265,9 @@ def whole(block, nav_ndim: int, n_cols: int) -> np.ndarray:
     return np.concatenate([rows for _, _, rows in row_slabs(block, nav_ndim, n_cols)])
 
 
-def _slabbed_reduce(kernel, combine, nav_ndim: int, n_cols: int):
-    def run(block, loc):
+def _slabbed_reduce(kernel: Callable[..., Any], combine: Callable[..., Any], nav_ndim: int,
+                    n_cols: int) -> Callable[[Any, Any], Any]:
+    def run(block: Any, loc: Any) -> Any:
         if not hasattr(loc, "slab"):
             return kernel(whole(block, nav_ndim, n_cols), loc)
         parts = [kernel(rows, loc.slab(a, b)) for a, b, rows in row_slabs(block, nav_ndim, n_cols)]
@@ -277,8 +278,10 @@ def _slabbed_reduce(kernel, combine, nav_ndim: int, n_cols: int):
     return run
 
 
-def _slabbed_map(kernel, extra, nav_ndim: int, n_cols: int):
-    def run(block, loc):
+def _slabbed_map(kernel: Callable[..., Any],
+                 extra: tuple[Callable[..., Any], Callable[..., Any]] | None, nav_ndim: int,
+                 n_cols: int) -> Callable[[Any, Any], tuple[np.ndarray, Any]]:
+    def run(block: Any, loc: Any) -> tuple[np.ndarray, Any]:
         if not hasattr(loc, "slab"):
             rows_in = whole(block, nav_ndim, n_cols)
             rows = kernel(rows_in, loc)
@@ -342,7 +345,8 @@ def reduce_pass(u: Unfolded, kernel: Callable[..., Any], combine: Callable[..., 
     return result
 
 
-def _run_and_keep(run, block, loc, budget: int):
+def _run_and_keep(run: Callable[[Any, Any], Any], block: Any, loc: Any,
+                  budget: int) -> tuple[Any, list[Packed] | None]:
     """``run(block, loc)`` and the block packed for a later pass (None when over ``budget``)."""
     block = materialise(block)
     result = run(block, loc)
@@ -354,7 +358,7 @@ def _run_and_keep(run, block, loc, budget: int):
 
 def map_pass(u: Unfolded, kernel: Callable[..., Any], *, local: Callable[[Block], Any] | None = None,
              show_progressbar: bool | None = None, label: str = "",
-             extra: tuple[Callable[..., Any], Callable[..., Any]] | None = None):
+             extra: tuple[Callable[..., Any], Callable[..., Any]] | None = None) -> Any:
     """``kernel(block, local(where)) -> (rows of the block, k)`` for every block, assembled
     in navigation order as an array of shape ``nav_shape + (k,)``: one read of the data.
 
@@ -428,6 +432,6 @@ def _announce(label: str, show_progressbar: bool | None) -> None:
         print(label, flush=True)
 
 
-def lazy_array(x) -> bool:
+def lazy_array(x: Any) -> bool:
     """Whether ``x`` is a dask array (re-exported for the algorithms)."""
     return isinstance(x, da.Array)

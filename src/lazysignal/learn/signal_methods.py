@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
@@ -26,6 +26,12 @@ from . import svd as _svd
 from .passes import Unfolded
 from .results import LearningResults
 from .treatments import Treatments, check_masks
+
+if TYPE_CHECKING:
+    from ..signal import BaseSignal
+    from ..signal_protocol import SignalLike as _Signal
+else:
+    _Signal = object
 
 __all__ = ["DecompositionMixin"]
 
@@ -47,7 +53,7 @@ def _options_of(func: Callable[..., Any]) -> set[str]:
             if p.kind is p.KEYWORD_ONLY} - _COMMON - {"pca"}
 
 
-class DecompositionMixin:
+class DecompositionMixin(_Signal):
     """``decomposition``, its results and the models built from them."""
 
     #: Whether ``decomposition()`` scales for Poisson noise by default (EDS classes set True).
@@ -63,7 +69,7 @@ class DecompositionMixin:
         return results
 
     @learning_results.setter
-    def learning_results(self, value) -> None:
+    def learning_results(self, value: LearningResults | dict[str, Any] | None) -> None:
         if isinstance(value, LearningResults):
             self.__dict__["_learning_results"] = value
         else:
@@ -76,9 +82,10 @@ class DecompositionMixin:
     # -- decomposition -------------------------------------------------------------------
     def decomposition(self, normalize_poissonian_noise: bool | None = None, algorithm: str = "SVD",
                       output_dimension: int | None = None, centre: str | None = None,
-                      navigation_mask=None, signal_mask=None, reproject: bool | str | None = True,
+                      navigation_mask: Any = None, signal_mask: Any = None,
+                      reproject: bool | str | None = True,
                       num_chunks: int | None = None, show_progressbar: bool | None = None,
-                      print_info: bool = True, **algorithm_options) -> None:
+                      print_info: bool = True, **algorithm_options: Any) -> None:
         """Decompose the data (pixels x channels) into factors and loadings.
 
         Results go to ``s.learning_results``; the data are not modified. Lazy data are read
@@ -179,8 +186,9 @@ class DecompositionMixin:
                   f"  output_dimension={output_dimension}\n  centre={lr.centre}\n"
                   f"  components={result.factors.shape[1]} ({reads})")
 
-    def _check_decomposition_args(self, algorithm, output_dimension, centre, poisson, takes_centre,
-                                  needs_dim, num_chunks, reproject) -> None:
+    def _check_decomposition_args(self, algorithm: str, output_dimension: Any, centre: Any,
+                                  poisson: Any, takes_centre: bool, needs_dim: bool,
+                                  num_chunks: Any, reproject: Any) -> None:
         if output_dimension is not None and (isinstance(output_dimension, bool) or not isinstance(
                 output_dimension, (int, np.integer)) or output_dimension < 1):
             raise DecompositionError(f"output_dimension must be a positive int or None; got {output_dimension!r}.")
@@ -206,7 +214,7 @@ class DecompositionMixin:
             raise DecompositionError(f"reproject must be True, False, None, 'navigation', 'signal' or 'both'; "
                                      f"got {reproject!r}.")
 
-    def _mask_in_numpy_order(self, mask, which: str):
+    def _mask_in_numpy_order(self, mask: Any, which: str) -> Any:
         """Masks given as arrays are in the user's axis order (x first): transpose them."""
         if mask is None or hasattr(mask, "axes_manager"):
             return mask
@@ -225,7 +233,7 @@ class DecompositionMixin:
             raise DecompositionError("No decomposition results: call s.decomposition() first.")
         return lr
 
-    def _components(self, components) -> list[int]:
+    def _components(self, components: int | Sequence[int] | None) -> list[int]:
         k = self._require_decomposition().factors.shape[1]
         if components is None:
             return list(range(k))
@@ -238,7 +246,7 @@ class DecompositionMixin:
             raise DecompositionError(f"components {picked} must be indices below {k}.")
         return picked
 
-    def get_decomposition_model(self, components: int | Sequence[int] | None = None):
+    def get_decomposition_model(self, components: int | Sequence[int] | None = None) -> BaseSignal:
         """The data rebuilt from the components (and the mean); lazy when the signal is.
 
         Parameters
@@ -285,7 +293,7 @@ class DecompositionMixin:
         model.metadata.set_item("General.title", f"{title} model from decomposition with {len(picked)} components".strip())
         return model
 
-    def get_decomposition_factors(self):
+    def get_decomposition_factors(self) -> BaseSignal:
         """The factors as a signal: navigation = component index, signal = this signal's axes.
 
         Examples
@@ -302,7 +310,7 @@ class DecompositionMixin:
         data = np.asarray(lr.factors).T.reshape((-1,) + tuple(a.size for a in sig_axes))
         return self._component_signal(data, sig_axes, "Decomposition factors", keep_type=True)
 
-    def get_decomposition_loadings(self):
+    def get_decomposition_loadings(self) -> BaseSignal:
         """The loadings as a signal: navigation = component index, signal = navigation axes.
 
         Examples
@@ -319,7 +327,8 @@ class DecompositionMixin:
         data = np.asarray(lr.loadings).T.reshape((-1,) + tuple(a.size for a in nav_axes))
         return self._component_signal(data, nav_axes, "Decomposition loadings", keep_type=False)
 
-    def _component_signal(self, data, axes, title: str, *, keep_type: bool):
+    def _component_signal(self, data: np.ndarray, axes: Sequence[Any], title: str, *,
+                          keep_type: bool) -> BaseSignal:
         new_axes = [{"size": data.shape[0], "name": "Decomposition component index", "navigate": True}]
         for a in axes:
             d = a.to_dict()
@@ -332,7 +341,7 @@ class DecompositionMixin:
             new.metadata.set_item("Signal.signal_type", "")
         return new
 
-    def get_explained_variance_ratio(self):
+    def get_explained_variance_ratio(self) -> BaseSignal:
         """The explained variance ratio as a 1-D signal over the component index.
 
         Examples
@@ -370,7 +379,8 @@ class DecompositionMixin:
         """
         return None
 
-    def normalize_decomposition_components(self, target: str = "factors", function=np.sum) -> None:
+    def normalize_decomposition_components(self, target: str = "factors",
+                                           function: Callable[..., Any] = np.sum) -> None:
         """Divide each component of ``target`` by ``function`` of it; the other side is
         multiplied by the same number, so the model is unchanged.
 
@@ -394,7 +404,8 @@ class DecompositionMixin:
 
     def blind_source_separation(self, number_of_components: int | None = None,
                                 algorithm: str = "sklearn_fastica", on_loadings: bool = False,
-                                diff_order: int = 1, print_info: bool = True, **algorithm_options) -> None:
+                                diff_order: int = 1, print_info: bool = True,
+                                **algorithm_options: Any) -> None:
         """Unmix the first components of the decomposition (FastICA) into independent ones.
 
         Results: ``learning_results.bss_factors``, ``bss_loadings``, ``unmixing_matrix``.
@@ -446,7 +457,7 @@ def _model_block(loadings: np.ndarray, factors_t: np.ndarray, sig_shape: tuple[i
     return (loadings @ factors_t).reshape(loadings.shape[:-1] + tuple(sig_shape))
 
 
-def _elbow(ratio) -> int | None:
+def _elbow(ratio: np.ndarray) -> int | None:
     """HyperSpy's estimate of the number of significant components (scree-plot elbow + 1)."""
     if ratio is None or len(ratio) < 2:
         return None

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import dask
 import numpy as np
@@ -82,7 +83,7 @@ def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
 # First read, channels x channels
 
 
-def _gram_kernel(block, tr: Treatments, n_cols: int) -> dict:
+def _gram_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict:
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     row_sums = fit_cols.sum(axis=1)
@@ -128,12 +129,13 @@ def _combine_gram(*parts: dict) -> dict:
 # First read, pixels x pixels
 
 
-def _rows_kernel(block, tr: Treatments, n_cols: int, nav_ndim: int):
+def _rows_kernel(block: np.ndarray, tr: Treatments, n_cols: int,
+                 nav_ndim: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Transformed rows of every pixel of the block (fitted channels) and pass sums."""
     block = whole(block, nav_ndim, n_cols)
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
-    sums = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
+    sums: dict[str, Any] = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
             "n": int(tr.fit_rows(fit_cols).shape[0]), "negative": 0}
     y = tr.rows(block, n_cols)  # scaled and centred per pixel; per-channel centring is J G J
     if tr.centre == "navigation":
@@ -141,7 +143,8 @@ def _rows_kernel(block, tr: Treatments, n_cols: int, nav_ndim: int):
     return y, sums
 
 
-def _pixel_gram(parts, u: Unfolded, *, show_progressbar):
+def _pixel_gram(parts: list[Any], u: Unfolded, *,
+                show_progressbar: bool | None) -> tuple[np.ndarray, dict]:
     """All-pixels x all-pixels Gram matrix of the transformed rows, and the pass sums.
 
     ``parts`` are per-block (rows, sums) pairs, delayed for lazy data: every block pair's
@@ -180,7 +183,7 @@ def _combine_rows_sums(*parts: dict) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def _add(*parts):
+def _add(*parts: Any) -> Any:
     return sum(parts)
 
 
@@ -243,15 +246,18 @@ def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | No
     return result
 
 
-def _finish(u: Unfolded, tr: Treatments, factors, loadings, w_kept, w_total, n, pca,
-            reproject_navigation, reproject_signal, scaled_side: str):
+def _finish(u: Unfolded, tr: Treatments, factors: np.ndarray, loadings: np.ndarray,
+            w_kept: np.ndarray, w_total: np.ndarray, n: int, pca: bool,
+            reproject_navigation: bool, reproject_signal: bool, scaled_side: str,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     if scaled_side == "loadings":
         flip_signs(loadings, factors)
     else:
         flip_signs(factors, loadings)
     if tr.poisson:
-        factors *= tr.col_scale[:, None]
-        loadings *= tr.row_scale.reshape(-1)[:, None]
+        row_scale, col_scale = tr.scales()
+        factors *= col_scale[:, None]
+        loadings *= row_scale.reshape(-1)[:, None]
     if tr.nav_keep is not None and not reproject_navigation:
         loadings[~tr.nav_keep.reshape(-1)] = np.nan
     if tr.sig_keep is not None and not reproject_signal:
@@ -261,12 +267,14 @@ def _finish(u: Unfolded, tr: Treatments, factors, loadings, w_kept, w_total, n, 
     mean = None
     if tr.centre == "navigation":
         # In data units; with Poisson scaling each pixel's mean is this times its row scale.
-        mean = (tr.mean * tr.col_scale if tr.poisson else tr.mean)[None, :]
+        assert tr.mean is not None  # set with centre="navigation" before the fit
+        mean = (tr.mean * tr.scales()[1] if tr.poisson else tr.mean)[None, :]
     return factors, loadings, w_kept / denominator, (w_kept / total if total > 0 else np.zeros_like(w_kept)), mean
 
 
-def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
-                 show_progressbar, cache_bytes) -> Factorisation:
+def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: bool,
+                 reproject_navigation: bool, reproject_signal: bool,
+                 show_progressbar: bool | None, cache_bytes: int) -> Factorisation:
     n_cols = u.n_cols
     kernel = lambda b, loc: _gram_kernel(b, loc, n_cols)  # noqa: E731
     label = "Pass 1/2: Gram matrix and sums"
@@ -280,22 +288,23 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
     gram = stats["gram"]
     if tr.poisson:
         tr = poisson_scales(u, tr, stats)
-        cols = tr.col_scale if tr.sig_keep is None else tr.col_scale[tr.sig_keep]
+        col_scale = tr.scales()[1]
+        cols = col_scale if tr.sig_keep is None else col_scale[tr.sig_keep]
         gram = gram / cols[:, None] / cols[None, :]
     if tr.centre == "navigation":
         mean = stats["ycols"] / max(n, 1)
-        tr = tr.with_(mean=mean / tr.col_scale if tr.poisson else mean)
+        tr = tr.with_(mean=mean / tr.scales()[1] if tr.poisson else mean)
     row_means = place_rows(u, stats["rows"]) / gram.shape[0] if tr.centre == "signal" else None
     w, v = _eig_desc(gram)
     k = _check_k(output_dimension, min(n, gram.shape[0]))
     v_k = np.ascontiguousarray(v[:, :k])
 
-    def project(block, loc):
+    def project(block: np.ndarray, loc: Treatments) -> np.ndarray:
         return loc.rows(block, n_cols) @ v_k
 
     extra = None
     if reproject_signal and tr.sig_keep is not None:
-        def cross(block, loc, rows):
+        def cross(block: np.ndarray, loc: Treatments, rows: np.ndarray) -> np.ndarray:
             full = loc.rows(block, n_cols, all_channels=True)
             return loc.fit_rows(rows).T @ loc.fit_rows(full)
 
@@ -318,8 +327,9 @@ def _by_channels(u, tr, output_dimension, pca, reproject_navigation, reproject_s
     return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr))
 
 
-def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
-               show_progressbar) -> Factorisation:
+def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: bool,
+               reproject_navigation: bool, reproject_signal: bool,
+               show_progressbar: bool | None) -> Factorisation:
     n_cols = u.n_cols
     reads = 2
     if tr.poisson:
@@ -349,7 +359,7 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
         loadings = gram[:, keep] @ u_k / safe  # fitted pixels: u_k; others: least squares
     loadings_nav = loadings.reshape(u.nav_shape + (k,))
 
-    def factors_kernel(block, loc, lo):
+    def factors_kernel(block: np.ndarray, loc: Treatments, lo: np.ndarray) -> np.ndarray:
         full = loc.rows(whole(block, u.nav_ndim, n_cols), n_cols, all_channels=True)
         return loc.fit_rows(full).T @ loc.fit_rows(lo)
 
@@ -373,5 +383,5 @@ def _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_sig
 
 def _row_scale(tr: Treatments) -> np.ndarray | None:
     if tr.poisson and tr.centre == "navigation":
-        return tr.row_scale.reshape(-1).copy()
+        return tr.scales()[0].reshape(-1).copy()
     return None
