@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Callable, Sequence
-from typing import Any, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 import dask.array as da
 import numpy as np
@@ -131,7 +131,7 @@ def integrate_simpson(data, axis: int, x: np.ndarray):
     return moved @ weights.astype(np.result_type(data.dtype, np.float64))
 
 
-def gradient(data, axis: int, coordinates: np.ndarray, order: int = 1, edge_order: int = 1):
+def gradient(data, axis: int, coordinates: np.ndarray, order: int = 1, edge_order: Literal[1, 2] = 1):
     """``order`` successive :func:`numpy.gradient` along ``axis`` against ``coordinates``.
 
     ``edge_order`` (1 or 2) is numpy's: the accuracy of the differences at the two ends.

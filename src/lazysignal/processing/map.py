@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from itertools import product
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dask.array as da
@@ -55,7 +55,7 @@ def infer_output(function: Callable, data, nav_ndim: int, iterating: Mapping[str
     return result.shape, result.dtype
 
 
-def _loop(function: Callable, block: np.ndarray, nav_ndim: int, iter_blocks: tuple, names: tuple,
+def _loop(function: Callable, block: np.ndarray, nav_ndim: int, iter_blocks: Sequence[Any], names: tuple,
           constant: Mapping[str, Any], out_sig: tuple[int, ...], dtype: np.dtype, ragged: bool):
     nav_shape = block.shape[:nav_ndim]
     # Index tuples, not a reshape to (pixels, ...): a block that is a strided view of a
