@@ -228,8 +228,9 @@ class FileLayout:
         try:
             for outer in product(*(range(n) for n in lengths[:level])):
                 pos = base + sum(i * s for i, s in zip(outer, strides))
-                # ndarray has the buffer protocol; numpy's stubs do not declare Buffer.
-                buf = memoryview(values[outer + (Ellipsis,)].reshape(-1).view(np.uint8))  # type: ignore[arg-type]
+                # ndarray has the buffer protocol; numpy declares __buffer__ for Python >= 3.12 only.
+                raw = values[outer + (Ellipsis,)].reshape(-1).view(np.uint8)
+                buf = memoryview(raw)  # type: ignore[arg-type]
                 done = 0
                 while done < len(buf):
                     done += os.pwrite(fd, buf[done:], pos + done)
@@ -283,7 +284,7 @@ class _PreadReader:
         self.fd = os.open(layout.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
     def read_into(self, buf: np.ndarray, pos: int) -> None:
-        view = memoryview(buf)  # type: ignore[arg-type]  # numpy stubs: ndarray is a Buffer
+        view = memoryview(buf)  # type: ignore[arg-type]  # ndarray is a Buffer (numpy stubs: 3.12+)
         done = 0
         total = len(view)
         while done < total:

@@ -386,7 +386,7 @@ class _FrameWriter:
                     rec["magic"] = _FRAME_MAGIC
                     rec["index"] = np.arange(first, first + len(xs))
                     rec["img"] = value[j]
-                    # ndarray has the buffer protocol; numpy's stubs do not declare Buffer.
+                    # ndarray has the buffer protocol; numpy declares __buffer__ for Python >= 3.12 only.
                     os.pwrite(fd, rec.view(np.uint8),  # type: ignore[arg-type]
                               self.offset + first * self.stride)
                 return
