@@ -6,12 +6,17 @@ Integer indices remove the axis, slices keep it with offset and scale following.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import AxisError, LazyAssignmentError
 from .expressions import note_index
+
+if TYPE_CHECKING:
+    from .signal_protocol import SignalLike as _Signal
+else:
+    _Signal = object
 
 __all__ = ["IndexingMixin", "SpecialSlicer"]
 
@@ -96,7 +101,7 @@ def _translate(axis, key: Any):
     )
 
 
-class IndexingMixin:
+class IndexingMixin(_Signal):
     """Adds ``inav`` and ``isig`` to signals."""
 
     @property
