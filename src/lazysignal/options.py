@@ -40,7 +40,7 @@ def check_method_options(options: Mapping[str, Any], accepted: Iterable[str], *,
     lazysignal.errors.UnsupportedOptionError: fft got unknown options: 's'. It accepts: norm.
     """
     accepted = sorted(set(accepted))
-    unknown = sorted(k for k in options if k not in accepted)
+    unknown = [k for k in options if k not in accepted]  # in the order given
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
         listing = ", ".join(accepted) if accepted else "no options"
