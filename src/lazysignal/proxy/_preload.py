@@ -9,7 +9,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -27,7 +27,7 @@ _FAST_LOAD_S = 1e-3
 _SAMPLE = 4
 
 
-def _timed_load(load, operation: str, durations: list) -> Any:
+def _timed_load(load: Callable[[str], Any], operation: str, durations: list[float]) -> Any:
     start = time.perf_counter()
     try:
         return load(operation)
