@@ -9,12 +9,17 @@ its first axis). Then builds an :class:`~lazysignal.plot.explorer.Explorer`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import PlotError, UnsupportedOptionError
 from ..xray.lines import line_energy
+
+if TYPE_CHECKING:
+    from ..signal_protocol import SignalLike as _Signal
+else:
+    _Signal = object
 
 __all__ = ["PlotMixin"]
 
@@ -23,7 +28,7 @@ _NAVIGATOR_OPTIONS = ("navigator_cmap",)
 _MARKER_OPTIONS = ("xray_lines",)
 
 
-class PlotMixin:
+class PlotMixin(_Signal):
     """The ``plot`` method of signals."""
 
     def plot(self, navigator: Any = "auto", axes_manager: Any = None, **kwargs: Any) -> Any:
