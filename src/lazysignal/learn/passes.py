@@ -298,7 +298,14 @@ def _slabbed_map(kernel: Callable[..., Any],
 
 
 def tree_combine(parts: Sequence[Any], combine: Callable[..., Any], split_every: int = 8) -> Any:
-    """Combine delayed parts with ``combine(*group)`` in a tree of fan-in ``split_every``."""
+    """Combine delayed parts with ``combine(*group)`` in a tree of fan-in ``split_every``.
+
+    Examples
+    --------
+    >>> parts = [dask.delayed(n) for n in range(20)]
+    >>> tree_combine(parts, lambda *p: sum(p)).compute()
+    190
+    """
     parts = list(parts)
     while len(parts) > 1:
         parts = [dask.delayed(combine)(*parts[i:i + split_every])
@@ -400,6 +407,12 @@ def stream_blocks(u: Unfolded, *, show_progressbar: bool | None = None,
 
     Each group of blocks is computed together (in parallel on threads or on a distributed
     client); only that group is in memory while the caller works on it.
+
+    Examples
+    --------
+    >>> u = Unfolded(da.ones((6, 4), chunks=(2, 4)), nav_ndim=1)
+    >>> [block.shape for _, block in stream_blocks(u)]
+    [(2, 4), (2, 4), (2, 4)]
     """
     pieces = u.blocks()
     if not u.lazy:

@@ -27,6 +27,12 @@ class Treatments:
 
     ``row_scale`` (navigation shape) and ``col_scale`` (all channels) are ``sqrt(aG)`` and
     ``sqrt(bH)`` once known; data rows are divided by them.
+
+    Examples
+    --------
+    >>> tr = Treatments(centre="signal")
+    >>> tr.rows(np.array([[1.0, 3.0], [2.0, 2.0]]), 2).tolist()
+    [[-1.0, 1.0], [0.0, 0.0]]
     """
 
     nav_keep: np.ndarray | None = None
@@ -157,7 +163,14 @@ def poisson_scales(u: Unfolded, tr: Treatments, sums: dict) -> Treatments:
 
 def sums_pass(u: Unfolded, tr: Treatments, *, show_progressbar: bool | None = None) -> dict:
     """One read: every pixel's sum over the fitted channels, every channel's sum over the
-    fitted pixels, and the count of negative fitted values."""
+    fitted pixels, and the count of negative fitted values.
+
+    Examples
+    --------
+    >>> sums = sums_pass(Unfolded(np.arange(6.0).reshape(3, 2), 1), Treatments())
+    >>> sums["cols"].tolist(), sums["negative"]
+    ([6.0, 9.0], 0)
+    """
     n_cols = u.n_cols
     return reduce_pass(u, lambda b, loc: _sums_kernel(b, loc, n_cols), combine_sums, local=tr.local,
                        show_progressbar=show_progressbar, label="Pass: sums for Poisson scaling")
