@@ -1,0 +1,49 @@
+"""What a new process imports: ``import lazysignal`` and a first compute stay light.
+
+A dask worker imports lazysignal when it unpickles its first task; a script imports it
+before anything else. Neither should pay for matplotlib, the X-ray database or
+dask.distributed it does not use (measured: 3 s per LocalCluster worker before). Each check
+runs in a fresh interpreter and looks at ``sys.modules``; nothing here is timed.
+"""
+
+import json
+import subprocess
+import sys
+
+HEAVY = ["matplotlib", "xraydb", "sqlalchemy", "sklearn", "distributed", "lazysignal.signals",
+         "lazysignal.plot"]
+
+
+def _modules_after(code: str) -> dict:
+    probe = code + f"\nimport sys, json\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_import_and_task_modules_pull_nothing_heavy():
+    """What a worker needs to run our tasks imports no plotting, X-ray data or signal layer."""
+    loaded = _modules_after("import lazysignal, lazysignal.expressions, lazysignal.io.backends.h5chunks, "
+                            "lazysignal.io.backends.zarr_chunks, lazysignal.io.backends.chunked_file")
+    assert loaded == []
+
+
+def test_first_compute_does_not_import_distributed():
+    """Threads are chosen without dask's search for a distributed client (which imports it)."""
+    loaded = _modules_after(
+        "import numpy as np, lazysignal as ls\n"
+        "s = ls.signals.Signal1D(np.ones((4, 5, 6))).as_lazy()\n"
+        "assert float(s.sum(axis='navigation').compute().data.sum()) == 120.0")
+    assert "distributed" not in loaded
+    assert "lazysignal.signals" in loaded  # the public API was imported on first use
+
+
+def test_public_api_on_first_use_registers_every_signal_class():
+    """The first ``ls.<name>`` imports the whole API, so typed classes exist before any is chosen."""
+    code = ("import lazysignal as ls\n"
+            "from lazysignal.signal_registry import signal_class_for\n"
+            "ls.load\n"
+            "print(signal_class_for(1, 'EDS_TEM').__name__, type(ls.preferences).__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["EDSTEMSpectrum", "Preferences"]
