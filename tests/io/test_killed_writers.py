@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import lazysignal as ls
-from lazysignal.errors import FormatCapabilityError
+from lazysignal.errors import FileChangedError, FormatCapabilityError
 from lazysignal.io.backends.zarr_chunks import JOURNAL
 from lazysignal.io.staging import leftovers
 from lazysignal.signals import Signal2D
@@ -190,3 +190,20 @@ def test_two_processes_saving_one_path_at_once_leave_one_complete_file(tmp_path,
     got = ls.load(path).data
     assert any(np.array_equal(got, expected(v)) for v in (6, 7))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("ext", ["hspy", "zspy", "npy", "mrc"])
+def test_a_lazy_signal_never_reads_the_file_that_replaced_its_own(tmp_path, ext):
+    path = tmp_path / f"data.{ext}"
+    Signal2D(expected(1)).save(path)
+    s = ls.load(path, lazy=True)
+    if ext == "hspy":
+        s.data[:1].compute()  # this process holds the file open: it keeps reading that version
+    Signal2D(expected(2)).save(path, overwrite=True)
+    if ext == "hspy":
+        np.testing.assert_array_equal(s.data.compute(), expected(1))
+        s.close_file()
+    else:  # read per chunk by path: the replaced file is refused, never read as the old one
+        with pytest.raises(FileChangedError, match="was replaced after it was loaded lazily"):
+            s.data.compute()
+    np.testing.assert_array_equal(ls.load(path).data, expected(2))

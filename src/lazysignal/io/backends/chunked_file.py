@@ -19,6 +19,7 @@ block indices, so it stays compact whatever the number of chunks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import mmap
 import os
@@ -33,7 +34,7 @@ from dask.array.core import normalize_chunks
 from dask.utils import parse_bytes
 
 from ...array_ops import register_memmap_reader
-from ...errors import ChunksError, FileFormatError, TruncatedFileError
+from ...errors import ChunksError, FileChangedError, FileFormatError, TruncatedFileError
 from ...block_source import attach
 
 __all__ = ["FileLayout", "file_array", "read_file_array", "write_file_array", "normalize_file_chunks"]
@@ -90,6 +91,8 @@ class FileLayout:
     frame_header: int = 0
     frame_ndim: int = 2
     pad: bool = False
+    #: (device, inode) of the file when it was loaded; reads refuse a file since replaced.
+    identity: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", os.fspath(self.path))
@@ -169,7 +172,7 @@ class FileLayout:
         base = self.first_byte + sum(a * s for a, s in zip(starts, strides))
         if mmap and out is None:
             end = base + _span(lengths, strides, self.dtype.itemsize)
-            view = _map_view(self.path, self.dtype, lengths, base, end, strides)
+            view = _map_view(self.path, self.dtype, lengths, base, end, strides, self.identity)
             if view is not None:
                 return view
             # Past the end of a truncated file (pad=True): a map cannot cover that part.
@@ -276,12 +279,30 @@ def _plan(lengths, shape, strides, itemsize) -> tuple[int, bool]:
     return best[1], best[2]
 
 
+def check_identity(path: str, identity: tuple[int, int] | None, stat: os.stat_result) -> None:
+    """Raise :class:`FileChangedError` when ``path`` is no longer the file loaded lazily.
+
+    A save replaces a file by renaming a new one over it: a lazy array built on the old
+    file would otherwise read the new one's bytes as if they were its own.
+    """
+    if identity is not None and (stat.st_dev, stat.st_ino) != tuple(identity):
+        raise FileChangedError(
+            f"{path!r} was replaced after it was loaded lazily (another file is at that path "
+            "now); the lazy data cannot be read from it. Load the file again, or compute the "
+            "data before overwriting its file.")
+
+
 class _PreadReader:
     """Reads byte ranges with ``os.preadv``; zero-fills past the end when padding."""
 
     def __init__(self, layout: FileLayout):
         self.layout = layout
         self.fd = os.open(layout.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            check_identity(layout.path, layout.identity, os.fstat(self.fd))
+        except BaseException:
+            os.close(self.fd)
+            raise
 
     def read_into(self, buf: np.ndarray, pos: int) -> None:
         view = memoryview(buf)  # type: ignore[arg-type]  # ndarray is a Buffer (numpy stubs: 3.12+)
@@ -316,7 +337,7 @@ class _PreadReader:
 
 
 def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, end: int,
-              strides) -> np.ndarray | None:
+              strides, identity: tuple[int, int] | None = None) -> np.ndarray | None:
     """A read-only array over bytes ``[start, end)`` of a file, through a map of only them
     (None when the file ends before ``end``: a map cannot cover what is not there).
 
@@ -331,7 +352,9 @@ def _map_view(path: str, dtype: np.dtype, shape: tuple[int, ...], start: int, en
     contend on the process' map lock, while page faults proceed in parallel.)
     """
     with open(path, "rb") as f:
-        file_size = os.fstat(f.fileno()).st_size
+        stat = os.fstat(f.fileno())
+        check_identity(path, identity, stat)
+        file_size = stat.st_size
         if end > file_size:
             return None
         first = start - start % _HUGE_PAGE
@@ -454,7 +477,8 @@ def _checked_layout(path, shape, dtype, offset, frame_header, frame_ndim, pad) -
         frame_header=int(frame_header), frame_ndim=frame_ndim, pad=pad,
     )
     layout.check_size()
-    return layout
+    stat = os.stat(layout.path)
+    return dataclasses.replace(layout, identity=(stat.st_dev, stat.st_ino))
 
 
 def file_array(

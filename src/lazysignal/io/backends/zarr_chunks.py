@@ -28,7 +28,7 @@ import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 from dask.typing import Key
 
-from ...errors import FileFormatError, MissingFileError, TruncatedFileError
+from ...errors import FileChangedError, FileFormatError, MissingFileError, TruncatedFileError
 from ...block_source import attach
 from .chunk_grid import block_sizes, starts, valid_extent
 
@@ -47,6 +47,8 @@ class ChunkLayout:
     codec: dict | None  # numcodecs config; None = uncompressed
     fill_value: Any
     separator: str
+    #: (device, inode) of the array's folder when loaded; reads refuse a store since replaced.
+    identity: tuple[int, int] | None = None
 
     def chunk_path(self, index: tuple[int, ...]) -> str:
         key = self.separator.join(str(i) for i in index) if index else "0"
@@ -79,8 +81,10 @@ def layout_of(array: Any, store_root: str) -> ChunkLayout | None:
     fill = meta.fill_value
     fill = 0 if fill is None else fill.item() if hasattr(fill, "item") else fill
     separator = getattr(meta, "dimension_separator", ".") or "."
-    return ChunkLayout(os.path.join(store_root, array.path), tuple(array.shape),
-                       tuple(meta.chunks), dtype.str, codec, fill, separator)
+    directory = os.path.join(store_root, array.path)
+    stat = os.stat(directory) if os.path.isdir(directory) else None
+    return ChunkLayout(directory, tuple(array.shape), tuple(meta.chunks), dtype.str, codec, fill,
+                       separator, None if stat is None else (stat.st_dev, stat.st_ino))
 
 
 def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.ndarray,
@@ -158,6 +162,17 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
         out = np.empty([b - a for a, b in zip(lo, hi)], dtype)
     if out.size == 0:
         return out
+    if layout.identity is not None:
+        try:
+            stat = os.stat(layout.directory)
+        except FileNotFoundError:
+            stat = None
+        if stat is None or (stat.st_dev, stat.st_ino) != tuple(layout.identity):
+            # A save replaced the store: its chunk files are another array's now.
+            raise FileChangedError(
+                f"{layout.directory!r} was replaced after it was loaded lazily (or removed); "
+                "the lazy data cannot be read from it. Load the file again, or compute the "
+                "data before overwriting its file.")
     codec = None if layout.codec is None else numcodecs.get_codec(layout.codec)
     scratch: np.ndarray | None = None  # one buffer for the edge chunks, made when first needed
     for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, layout.chunks))):
