@@ -285,7 +285,9 @@ def check_identity(path: str, identity: tuple[int, int] | None, stat: os.stat_re
     A save replaces a file by renaming a new one over it: a lazy array built on the old
     file would otherwise read the new one's bytes as if they were its own.
     """
-    if identity is not None and (stat.st_dev, stat.st_ino) != tuple(identity):
+    # The inode only: a dask.distributed worker on another host may see another st_dev for
+    # the same network file system, but the same inode.
+    if identity is not None and stat.st_ino != identity[1]:
         raise FileChangedError(
             f"{path!r} was replaced after it was loaded lazily (another file is at that path "
             "now); the lazy data cannot be read from it. Load the file again, or compute the "

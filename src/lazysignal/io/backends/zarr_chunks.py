@@ -167,7 +167,7 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
             stat = os.stat(layout.directory)
         except FileNotFoundError:
             stat = None
-        if stat is None or (stat.st_dev, stat.st_ino) != tuple(layout.identity):
+        if stat is None or stat.st_ino != layout.identity[1]:  # inode only (see chunked_file)
             # A save replaced the store: its chunk files are another array's now.
             raise FileChangedError(
                 f"{layout.directory!r} was replaced after it was loaded lazily (or removed); "
