@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lazysignal import block_source
 from lazysignal.errors import ChunksError, FileChangedError
 from lazysignal.io.backends import h5chunks as hc
 
@@ -296,3 +297,29 @@ def test_a_process_without_the_handle_refuses_a_replaced_file(tmp_path):
     os.replace(tmp_path / "new.h5", path)
     with pytest.raises(FileChangedError, match="replaced or rewritten.*Load the file again"):
         x.compute()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_cases(), data=st.data())
+def test_region_reads_equal_numpy_slices(tmp_path_factory, case, data):
+    # The block source reads any region of a block: only the stored chunks it touches,
+    # each cropped to the region (compressed chunks are inflated whole, unshuffled in part).
+    shape, stored, mult, dtype, (compression, shuffle) = case
+    values = _data(shape, dtype)
+    path = _h5(tmp_path_factory.mktemp("r") / "r.h5", values, chunks=stored,
+               compression=compression, shuffle=shuffle)
+    chunks = tuple(-1 if m == -1 else s * m for s, m in zip(stored, mult))
+    x = hc.lazy_dataset(path, "g/x", chunks=chunks)
+    source = block_source.source_of(x)
+    assert source.reads_regions
+    block_id = tuple(data.draw(st.integers(0, len(c) - 1)) for c in x.chunks)
+    starts = [sum(c[:i]) for c, i in zip(x.chunks, block_id)]
+    region = []
+    for c, i in zip(x.chunks, block_id):
+        a = data.draw(st.integers(0, c[i] - 1))
+        region.append(slice(a, data.draw(st.integers(a + 1, c[i]))))
+    region = tuple(region)
+    out = np.full([r.stop - r.start for r in region], 7, dtype=values.dtype)
+    got = source.read_into(block_id, out, region)
+    want = values[tuple(slice(a + r.start, a + r.stop) for a, r in zip(starts, region))]
+    np.testing.assert_array_equal(got, want)

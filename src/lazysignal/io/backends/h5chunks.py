@@ -284,7 +284,8 @@ def _pread(fd: int, offset: int, size: int, plan: _Plan, origin) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: np.ndarray) -> None:
+def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: np.ndarray,
+                      part: tuple[slice, ...] | None = None) -> None:
     """An unfiltered chunk: ``preadv`` its bytes from the file, outside HDF5's lock."""
     dtype, stored = plan.np_dtype, plan.chunk_shape
     info = dsid.get_chunk_info_by_coord(origin)
@@ -292,7 +293,7 @@ def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: 
         dst[...] = plan.fill  # never written: HDF5 reads the fill value
         return
     valid = _valid(origin, stored, plan.shape)
-    direct = valid == stored and dst.flags.c_contiguous
+    direct = part is None and valid == stored and dst.flags.c_contiguous
     buf = dst if direct else np.empty(stored, dtype)
     # numpy declares ndarray.__buffer__ for Python >= 3.12 only (we check as 3.11).
     view = memoryview(buf.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
@@ -305,18 +306,19 @@ def _pread_chunk_into(plan: _Plan, dsid, fd: int, origin: tuple[int, ...], dst: 
                 "file; the file is truncated.")
         done += n
     if not direct:
-        dst[...] = buf[tuple(slice(0, v) for v in valid)]
+        dst[...] = buf[part if part is not None else tuple(slice(0, v) for v in valid)]
 
 
 def _read_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray,
-                     fd: int | None = None) -> None:
-    """Decode the stored chunk at ``origin`` and write its in-bounds part into ``dst``."""
+                     fd: int | None = None, part: tuple[slice, ...] | None = None) -> None:
+    """Decode the stored chunk at ``origin`` and write its in-bounds part (or ``part``, slices
+    in the chunk's coordinates) into ``dst``."""
     if fd is not None and not plan.filters:
-        _pread_chunk_into(plan, dsid, fd, origin, dst)
+        _pread_chunk_into(plan, dsid, fd, origin, dst, part)
         return
     scratches: list[np.ndarray] = []  # reused buffers, handed back when the chunk is decoded
     try:
-        _decode_chunk_into(plan, dsid, origin, dst, fd, scratches)
+        _decode_chunk_into(plan, dsid, origin, dst, fd, scratches, part)
     finally:
         for buf in scratches:
             scratch.give(buf)
@@ -370,12 +372,12 @@ def _inflate_into(packed, out: np.ndarray, plan: _Plan, origin) -> np.ndarray:
 
 
 def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray, fd: int | None,
-                       scratches: list[np.ndarray]) -> None:
+                       scratches: list[np.ndarray], part: tuple[slice, ...] | None = None) -> None:
     dtype = plan.np_dtype
     stored = plan.chunk_shape
     full_nbytes = math.prod(stored) * dtype.itemsize
-    valid = _valid(origin, stored, plan.shape)
-    crop = tuple(slice(0, v) for v in valid)
+    # A compressed chunk is inflated whole, but only the part a read needs is unshuffled.
+    crop = part if part is not None else tuple(slice(0, v) for v in _valid(origin, stored, plan.shape))
     if fd is not None:
         # The chunk's place in the file comes from HDF5 (under its lock); its bytes are read
         # with preadv outside the lock, so reads overlap with other tasks' HDF5 calls.
@@ -410,9 +412,12 @@ def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarr
         dst[...] = np.frombuffer(buf, dtype).reshape(stored)[crop]
 
 
-def _read_block(plan: _Plan, block_id: tuple[int, ...] = (), out: np.ndarray | None = None) -> np.ndarray:
+def _read_block(plan: _Plan, block_id: tuple[int, ...] = (), out: np.ndarray | None = None,
+                region: tuple[slice, ...] | None = None) -> np.ndarray:
     lo = [plan.starts[ax][i] for ax, i in enumerate(block_id)]
     hi = [plan.starts[ax][i + 1] for ax, i in enumerate(block_id)]
+    if region is not None:  # slices local to the block
+        lo, hi = [a + r.start for a, r in zip(lo, region)], [a + r.stop for a, r in zip(lo, region)]
     try:
         with _dataset(plan.path, plan.name, plan.stamp) as (dset, _):
             return _read_region(plan, dset, lo, hi, out)
@@ -443,10 +448,18 @@ def _read_region(plan: _Plan, dset: h5py.Dataset, lo: list[int], hi: list[int],
     dsid = dset.id
     # The OS handle of a plain (sec2) file: unfiltered chunks are read with preadv.
     fd = dset.file.id.get_vfd_handle() if dset.file.driver == "sec2" else None
-    for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, plan.chunk_shape))):
-        valid = _valid(origin, plan.chunk_shape, plan.shape)
-        region = tuple(slice(o - a, o - a + v) for o, a, v in zip(origin, lo, valid))
-        _read_chunk_into(plan, dsid, origin, out[region], fd)
+    stored = plan.chunk_shape
+    # [lo, hi) need not follow the chunk grid (a region of a block): each stored chunk it
+    # touches gives the part inside it.
+    firsts = [(a // c) * c for a, c in zip(lo, stored)]
+    for origin in itertools.product(*(range(f, b, c) for f, b, c in zip(firsts, hi, stored))):
+        valid = _valid(origin, stored, plan.shape)
+        first = [max(a, o) for a, o in zip(lo, origin)]
+        end = [min(b, o + v) for b, o, v in zip(hi, origin, valid)]
+        region = tuple(slice(f - a, e - a) for f, e, a in zip(first, end, lo))
+        whole = all(f == o and e == o + v for f, e, o, v in zip(first, end, origin, valid))
+        part = None if whole else tuple(slice(f - o, e - o) for f, e, o in zip(first, end, origin))
+        _read_chunk_into(plan, dsid, origin, out[region], fd, part)
     return out
 
 
@@ -519,7 +532,9 @@ class _BlockReader:
     """The task function (block index -> block), and the array's block source: a reduction
     that keeps nothing of the block reads it into a reused buffer (see ``block_source``)."""
 
-    reads_regions = False
+    #: ``read_into`` reads any sub-region of a block: compressed chunks are inflated whole,
+    #: but only the region is unshuffled and copied (see ``block_source``).
+    reads_regions = True
 
     def __init__(self, plan: _Plan):
         self.plan = plan
@@ -527,8 +542,9 @@ class _BlockReader:
     def __call__(self, block_id: tuple[int, ...] = ()) -> np.ndarray:
         return _read_block(self.plan, block_id)
 
-    def read_into(self, block_id: tuple[int, ...], out: np.ndarray, region: None = None) -> np.ndarray:
-        return _read_block(self.plan, block_id, out)
+    def read_into(self, block_id: tuple[int, ...], out: np.ndarray,
+                  region: tuple[slice, ...] | None = None) -> np.ndarray:
+        return _read_block(self.plan, block_id, out, region)
 
 
 # --------------------------------------------------------------------------- writing
