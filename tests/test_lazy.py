@@ -9,6 +9,7 @@ import lazysignal as ls
 from lazysignal.lazy import compute, compute_arrays
 from lazysignal.preferences import Preferences, preferences
 from lazysignal.signals import Signal1D
+from clusters import client  # noqa: F401  (the fixture: two worker processes)
 
 
 def _counted(shape=(32, 20), chunks=(8, 20)):
@@ -48,17 +49,6 @@ def test_progressbar_threaded(capsys):
     with preferences.set(show_progressbar=True):
         compute(s.sum(axis="signal"))
     assert "Completed" in capsys.readouterr().out
-
-
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 def test_distributed_compute_and_progress(client, capsys):

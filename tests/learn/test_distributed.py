@@ -5,17 +5,7 @@ import pytest
 
 import lazysignal as ls
 from lazysignal.signals import Signal1D
-
-
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+from clusters import client  # noqa: F401  (the fixture: two worker processes)
 
 
 def test_decompositions_run_on_the_workers(client, rank3, tmp_path):

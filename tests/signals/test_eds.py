@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 import dask.array as da
 import numpy as np
@@ -15,21 +14,7 @@ from lazysignal.errors import XrayLineError
 from lazysignal.signals import BaseSignal, EDSSEMSpectrum, EDSSpectrum, EDSTEMSpectrum, Signal1D
 from lazysignal.testing import assert_signals_equal, chunks_for
 from lazysignal.xray import energy_to_index
-
-
-class CountingSource:
-    """An array source that records which blocks dask reads from it."""
-
-    def __init__(self, array):
-        self.array = array
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
-        self.reads: list[tuple] = []
-        self._lock = threading.Lock()
-
-    def __getitem__(self, key):
-        with self._lock:
-            self.reads.append(tuple((k.start, k.stop) for k in key))
-        return self.array[key]
+from counting import CountingSource
 
 
 def eds(data, *, scale=0.01, offset=-0.1, units="keV", signal_type="EDS_TEM", title="sample"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 import dask
 import dask.array as da
@@ -12,21 +11,7 @@ from hypothesis import strategies as st
 
 from lazysignal.testing import chunks_for
 from lazysignal.xray import SharedLineSums, WindowPlan, line_intensities, window_sums
-
-
-class CountingSource:
-    """An array source that records which blocks dask reads from it."""
-
-    def __init__(self, array):
-        self.array = array
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
-        self.reads: list[tuple] = []
-        self._lock = threading.Lock()
-
-    def __getitem__(self, key):
-        with self._lock:
-            self.reads.append(tuple((k.start, k.stop) for k in key))
-        return self.array[key]
+from counting import CountingSource
 
 
 def reference(data: np.ndarray, plan: WindowPlan) -> np.ndarray:
