@@ -97,9 +97,9 @@ def test_navigator_reads_exactly_its_stored_chunks_from_a_real_hspy_file(tmp_pat
     read = []
     original = _h5chunks._read_chunk_into
 
-    def counting(plan, dsid, origin, dst, fd=None):
+    def counting(plan, dsid, origin, dst, fd=None, part=None):
         read.append(tuple(origin))
-        return original(plan, dsid, origin, dst, fd)
+        return original(plan, dsid, origin, dst, fd, part)
 
     monkeypatch.setattr(_h5chunks, "_read_chunk_into", counting)
     s.compute_navigator(index=6.3)  # channel 63: the stored chunk column 50..75
