@@ -21,15 +21,15 @@ del _chunked_file
 __version__ = "0.1.0"
 
 __all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi", "interactive", "plot",
-           "__version__"]
+           "events", "__version__"]
 
 if TYPE_CHECKING:
-    from . import plot, proxy, roi, signals
+    from . import events, plot, proxy, roi, signals
     from .io.load import load
     from .stacking import stack
 
 
-_PUBLIC = {"plot": ("plot", None), "proxy": ("proxy", None), "roi": ("roi", None),
+_PUBLIC = {"plot": ("plot", None), "proxy": ("proxy", None), "roi": ("roi", None), "events": ("events", None),
            "signals": ("signals", None), "load": ("io.load", "load"), "stack": ("stacking", "stack")}
 
 
