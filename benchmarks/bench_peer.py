@@ -15,8 +15,8 @@ of each is reported with the spread, beside the physical limit measured in the s
 * ``sum_nav Z`` / ``dist_sum_nav Z`` (zarr, Blosc zstd): the decode floor, two threads doing
   nothing but decoding the chunk files (bytes in memory) into reused buffers.
 
-Choose operations with ``LAZYSIGNAL_PEER_OPS="stem_vbf:mrc,sum_nav:A"``. Run it under the
-team's lock: ``flock /tmp/team/bench.lock python -m benchmarks peer``.
+Choose operations with ``LAZYSIGNAL_PEER_OPS="stem_vbf:mrc,sum_nav:A"``. Run it on a quiet
+machine: other work on the two cores moves both libraries' times.
 """
 
 from __future__ import annotations
