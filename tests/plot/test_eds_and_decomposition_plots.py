@@ -50,7 +50,11 @@ def test_get_lines_intensity_plot_result_shows_the_maps():
     s, _ = eds()
     maps = s.as_lazy().get_lines_intensity(plot_result=True)
     axes = plt.gcf().axes[::2]  # each image has its colorbar beside it
-    assert [ax.get_title() for ax in axes] == [m.metadata.General.title for m in maps]
+    shared = axes[0].figure._suptitle.get_text()  # label="auto": the titles' shared beginning
+    for ax, m in zip(axes, maps):
+        title = m.metadata.General.title
+        assert shared and title.startswith(shared) and title.endswith(ax.get_title())
+    assert [ax.get_title().split()[0] for ax in axes] == [m.metadata.Sample.xray_lines[0] for m in maps]
     for ax, m in zip(axes, maps):
         np.testing.assert_array_equal(ax.images[0].get_array(), np.asarray(m.compute().data))
 

@@ -126,3 +126,16 @@ def test_plot_signals_share_one_navigator():
     np.testing.assert_array_equal(plots[1].signal_view.data, 2 * values[2, 3])
     with pytest.raises(PlotError, match="equal navigation shapes"):
         ls.plot.plot_signals([a, Signal1D(np.zeros((3, 6)))])
+
+
+def test_plot_images_auto_labels_move_a_shared_title_beginning_to_the_figure_title():
+    # HyperSpy's label="auto": line maps titled "... of S: Fe_Ka at ..." show "Fe_Ka at ...".
+    rng = np.random.default_rng(1)
+    maps = [image(rng.random((4, 4)), f"X-ray line intensity of sample: {line}", 1.0)
+            for line in ("Fe_Ka at 6.41 keV", "Pt_La at 9.44 keV")]
+    axes = ls.plot.plot_images(maps)
+    assert [ax.get_title() for ax in axes] == ["Fe_Ka at 6.41 keV", "Pt_La at 9.44 keV"]
+    assert axes[0].figure._suptitle.get_text() == "X-ray line intensity of sample"
+    axes = ls.plot.plot_images(maps, suptitle="mine", label="titles")
+    assert axes[0].get_title() == maps[0].metadata.get_item("General.title")
+    assert axes[0].figure._suptitle.get_text() == "mine"

@@ -8,6 +8,7 @@ inputs are computed together, in one pass (shared chunks read once).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,6 +106,26 @@ def _labels(label: Any, images: list[tuple[np.ndarray, Any, str]]) -> list[str |
     return [str(x) for x in _per_image(list(label), n, "label")]
 
 
+def _split_shared_title(labels: list[str | None]) -> tuple[list[str | None], str | None]:
+    """HyperSpy's ``label="auto"``: titles sharing a long beginning (over 40 % of the first)
+    keep their own ends as labels, and the shared part becomes the figure title.
+
+    >>> _split_shared_title(["Maps of S: Fe_Ka", "Maps of S: Pt_La"])
+    (['Fe_Ka', 'Pt_La'], 'Maps of S')
+    >>> _split_shared_title(["t (0,)", "t (1,)"])
+    (['t (0,)', 't (1,)'], None)
+    """
+    titles = [t for t in labels if t]
+    if len(titles) < 2 or len(titles) != len(labels):
+        return labels, None
+    common = os.path.commonprefix(titles)
+    ends = [t[len(common):].strip() for t in titles]
+    shared = common.rstrip(" :(")
+    if not all(ends) or len(shared) <= 0.4 * len(titles[0]):
+        return labels, None
+    return list(ends), shared
+
+
 def _add_scalebar(ax: Any, axis: Any, color: str) -> None:
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
@@ -136,7 +157,9 @@ def plot_images(images: Any, cmap: Any = None, per_row: int = 3, label: Any = "a
     per_row
         Images per row.
     label
-        ``"auto"``/``"titles"``: each signal's title (and its index in a stack); a string:
+        ``"titles"``: each signal's title (and its index in a stack); ``"auto"`` (default): the
+        same, but titles sharing a long beginning show only their ends and the shared part
+        becomes the figure title (unless ``suptitle`` is given), as HyperSpy does; a string:
         that prefix and the image number; a list: those labels; None: no titles.
     colorbar
         ``"default"``/``"multi"``: one per image; ``"single"``: one for all, on a common
@@ -185,6 +208,9 @@ def plot_images(images: Any, cmap: Any = None, per_row: int = 3, label: Any = "a
     if colorbar == "single" and len({str(c) for c in cmaps}) > 1:
         raise PlotError("colorbar='single' needs one colormap for all images; got several.")
     labels = _labels(label, flat)
+    if label == "auto":
+        labels, shared = _split_shared_title(labels)
+        suptitle = suptitle if suptitle is not None else shared
     lows = [_limit(v, d, True) for v, (d, _, _) in zip(_per_image(vmin, n, "vmin"), flat)]
     highs = [_limit(v, d, False) for v, (d, _, _) in zip(_per_image(vmax, n, "vmax"), flat)]
     if colorbar == "single":
