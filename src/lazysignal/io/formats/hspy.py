@@ -14,9 +14,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ...errors import FileFormatError, TruncatedFileError
+from ...errors import FileFormatError, FileLockedError, TruncatedFileError
 from ..spec import FormatSpec, SignalDict, accepted_options, check_options
 from ..backends import h5chunks as _h5chunks
+from ..backends.hdf5_open import open_for_reading
 from ..backends.hierarchical import (
     VERSION,
     TreeBackend,
@@ -139,7 +140,9 @@ def _open(path: str | os.PathLike) -> h5py.File:
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     try:
-        return h5py.File(path, "r")
+        return open_for_reading(path)
+    except FileLockedError:
+        raise
     except OSError as exc:
         message = str(exc)
         if "truncated" in message:
