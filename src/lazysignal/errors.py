@@ -19,6 +19,7 @@ __all__ = [
     "TruncatedFileError",
     "ChunksError",
     "FileChangedError",
+    "FileLockedError",
     "EventError",
     "PreferenceError",
     "UnsupportedOptionError",
@@ -81,6 +82,10 @@ class ChunksError(LazySignalError, ValueError):
 
 class FileChangedError(FileFormatError):
     """A file that lazy data read from was replaced or rewritten since it was loaded."""
+
+
+class FileLockedError(FileFormatError):
+    """A file another process holds locked for writing (an HDF5 file lock) past a short wait."""
 
 
 class EventError(LazySignalError, ValueError):
