@@ -49,6 +49,7 @@ from .chunk_grid import grow as _grow
 from .chunk_grid import starts as _starts
 from .chunk_grid import valid_extent as _valid
 from .handles import HandleCache
+from .hdf5_open import open_for_reading
 
 __all__ = ["lazy_dataset", "write_dataset", "close", "isal_level"]
 
@@ -163,7 +164,7 @@ def _dataset(path: str, name: str,
         key = (path, stamp)
         entry = _handles.get(key, _valid_entry)
     if entry is None:
-        file = h5py.File(path, "r")
+        file = open_for_reading(path)
         opened = _open_stamp(file)
         if stamp is not None and opened != stamp:
             file.close()
