@@ -1,11 +1,15 @@
 """ChunkCache: reads counted at the storage; prefetch waited on through its futures; byte bound."""
 
+import threading
+
 import dask
 import dask.array as da
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
+from lazysignal.block_source import attach, source_of
+from lazysignal.io.backends.chunked_file import file_array
 from lazysignal.plot.chunk_cache import ChunkCache
 
 
@@ -64,7 +68,7 @@ def test_a_navigation_chunk_reads_every_signal_chunk_once():
 
 def test_after_prefetch_the_neighbours_are_cached_and_moving_into_one_reads_nothing():
     x, values, source = counted()
-    cache = ChunkCache(x, 2, max_bytes=10**8)
+    cache = ChunkCache(x, 2, max_bytes=10**8, position_first=False)
     cache.get((2, 5))  # chunk (1, 1); neighbours (0,1) (2,1) (1,0) (1,2)
     cache.wait()
     assert set(cache.cached_keys) == {(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)}
@@ -89,7 +93,7 @@ def test_neighbours_nearest_boundary_first():
 
 def test_a_walk_prefetches_two_chunks_ahead():
     x, values, source = counted(shape=(12, 4, 10), chunks=(2, 4, 10))
-    cache = ChunkCache(x, 2, max_bytes=10**8)
+    cache = ChunkCache(x, 2, max_bytes=10**8, position_first=False)
     cache.get((0, 0))
     cache.wait()
     cache.get((1, 0))  # moving down axis 0: chunk 1 (cached) first, then chunk 2
@@ -102,6 +106,125 @@ def test_a_walk_prefetches_two_chunks_ahead():
     # The walk never read in the foreground after its first position, and no chunk twice.
     assert cache.stats.misses == 1 and cache.stats.waits == 0
     assert sorted(source.reads) == sorted(set(source.reads)) and len(source.reads) == 6
+    cache.close()
+
+
+def test_the_walk_direction_comes_first_and_the_chunk_behind_last():
+    x, _, _ = counted(shape=(8, 24, 10), chunks=(2, 4, 10))
+    cache = ChunkCache(x, 2, max_bytes=10**8, prefetch=False)
+    # Column 10 of chunk (1, 2) (columns 8-11), walking right: two chunks ahead, then the
+    # side neighbours nearest boundary first (row 3 is the last of rows 2-3), then behind.
+    assert cache.neighbours((3, 10), (0, 1)) == [(1, 3), (1, 4), (2, 2), (0, 2), (1, 1)]
+    cache.close()
+
+
+def test_a_move_into_an_unread_chunk_reads_its_position_alone_then_the_chunk_behind_it():
+    x, values, source = counted()
+    cache = ChunkCache(x, 2, max_bytes=10**8, position_first=True)
+    np.testing.assert_array_equal(cache.get((3, 5)), values[3, 5])
+    assert cache.stats.positions == 1 and cache.stats.misses == 0
+    cache.wait()
+    # First the position's own region, then (in the background) its chunk and the neighbours.
+    assert source.reads[0] == (3, 5, (0, 10))
+    assert ((2, 4), (4, 8), (0, 10)) in source.reads[1:]
+    assert cache.stats.prefetched == 5
+    reads = len(source.reads)
+    cache.prefetch = False
+    for pos in [(2, 4), (3, 7), (2, 6)]:  # the rest of that chunk: nothing read
+        np.testing.assert_array_equal(cache.get(pos), values[pos])
+    assert len(source.reads) == reads and cache.stats.hits == 3
+    cache.close()
+
+
+class GatedSource(CountingSource):
+    """Reads by the prefetch thread wait for ``gate``: a background read held in flight at will."""
+
+    def __init__(self, values, name):
+        super().__init__(values, name)
+        self.gate = threading.Event()
+        self.started = threading.Event()
+
+    def __getitem__(self, key):
+        if threading.current_thread().name == "lazysignal-plot-prefetch":
+            self.started.set()
+            assert self.gate.wait(60), "the test never opened the gate"  # a failsafe, not a timing
+        return super().__getitem__(key)
+
+
+def test_a_needed_chunk_never_queues_behind_prefetch_and_stale_prefetch_is_dropped():
+    values = np.random.default_rng(5).random((8, 24, 10))
+    source = GatedSource(values, "gated")
+    x = da.from_array(source, chunks=(2, 4, 10), asarray=False, name="gated", meta=np.empty((0, 0, 0)))
+    cache = ChunkCache(x, 2, max_bytes=10**8, position_first=False)
+    cache.get((0, 0))  # chunk (0, 0) read here; its neighbours (1, 0), (0, 1) queued
+    assert source.started.wait(60)  # the background thread is now stuck reading one of them
+    in_flight = [r for r in source.reads if r != ((0, 2), (0, 4), (0, 10))]
+    assert in_flight == []  # (the gated read records only once the gate opens)
+    # A move far away, while that read is stuck: it reads its own chunk (it would hang if it
+    # waited for the background thread), and its neighbours replace the stale queue.
+    np.testing.assert_array_equal(cache.get((6, 22)), values[6, 22])
+    assert cache.stats.misses == 2 and cache.stats.waits == 0
+    source.gate.set()
+    cache.wait()
+    background = [r for r in source.reads[2:]]
+    stale = {((2, 4), (0, 4), (0, 10)), ((0, 2), (4, 8), (0, 10))}  # (1, 0) and (0, 1)
+    # At most the one read already in flight among the stale ones; the far move's neighbours all.
+    assert len(stale & set(background)) == 1
+    assert {((4, 6), (20, 24), (0, 10)), ((6, 8), (16, 20), (0, 10))} <= set(background)
+    cache.close()
+
+
+class CountingBlockSource:
+    """Wraps a back end's block source; records (block id, region) of every read."""
+
+    def __init__(self, source, regions=True):
+        self.source, self.reads_regions, self.reads = source, regions, []
+        self._lock = threading.Lock()
+
+    def read_into(self, block_id, out, region=None):
+        with self._lock:
+            self.reads.append((tuple(block_id), None if region is None else
+                               tuple((r.start, r.stop) for r in region)))
+        return self.source.read_into(block_id, out, region)
+
+
+def raw_file(tmp_path, chunks, regions=True):
+    values = np.random.default_rng(7).integers(0, 60000, (6, 8, 12, 16)).astype("<u2")
+    path = tmp_path / "frames.raw"
+    values.tofile(path)
+    x = file_array(path, shape=values.shape, dtype="<u2", chunks=chunks)
+    counting = CountingBlockSource(source_of(x), regions)
+    return attach(x, counting), values, counting
+
+
+def test_a_loaded_file_is_read_through_its_block_source_a_position_as_its_own_region(tmp_path):
+    x, values, source = raw_file(tmp_path, chunks=(2, 4, 12, 16))
+    cache = ChunkCache(x, 2, max_bytes=10**7, position_first=True)
+    np.testing.assert_array_equal(cache.get((3, 5)), values[3, 5])
+    # The move read one frame: block (1, 1), local position (1, 1), the whole frame.
+    assert source.reads == [((1, 1, 0, 0), ((1, 2), (1, 2), (0, 12), (0, 16)))]
+    cache.wait()
+    background = source.reads[1:]
+    assert background[0] == ((1, 1, 0, 0), ((0, 2), (0, 4), (0, 12), (0, 16)))  # its chunk, first
+    assert sorted(b for b, _ in background) == [(0, 1, 0, 0), (1, 0, 0, 0), (1, 1, 0, 0), (2, 1, 0, 0)]
+    reads = len(source.reads)
+    cache.prefetch = False
+    for pos in [(2, 4), (3, 7), (1, 5), (4, 5), (3, 0)]:  # its chunk, three neighbours: nothing read
+        np.testing.assert_array_equal(cache.get(pos), values[pos])
+    assert len(source.reads) == reads
+    cache.close()
+
+
+@pytest.mark.parametrize("chunks, regions", [((2, 4, 12, 16), True), ((3, 8, 5, 16), True),
+                                             ((1, 3, 12, 7), True), ((2, 4, 5, 16), False)])
+def test_block_source_reads_equal_numpy_at_every_position(tmp_path, chunks, regions):
+    x, values, source = raw_file(tmp_path, chunks, regions)
+    cache = ChunkCache(x, 2, max_bytes=4 * 3 * 8 * 12 * 16 * 2)
+    for i in range(6):
+        for j in range(8):
+            np.testing.assert_array_equal(cache.get((i, j)), values[i, j])
+        cache.wait()
+    assert source.reads  # read through the source, not through dask
     cache.close()
 
 
@@ -147,7 +270,7 @@ def test_prefetch_runs_as_futures_on_a_distributed_client():
     x, values, source = counted()
     with LocalCluster(n_workers=1, processes=False, threads_per_worker=2, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        cache = ChunkCache(x, 2, max_bytes=10**8)
+        cache = ChunkCache(x, 2, max_bytes=10**8, position_first=False)
         with get_task_stream(client) as stream:
             np.testing.assert_array_equal(cache.get((2, 5)), values[2, 5])
             cache.wait()

@@ -171,7 +171,7 @@ def test_data_changed_empties_the_cache_and_redraws():
     s.axes_manager.indices = (2, 2)
     p.cache.wait()
     s.data = s.data * 3
-    assert p.cache.stats.hits == 0 and p.cache.stats.misses == 1  # fresh stats: one read since
+    assert p.cache.stats.hits == 0 and p.cache.stats.reads == 1  # fresh stats: one read since
     np.testing.assert_allclose(p.signal_view.data, 3 * data[2, 2])
 
 

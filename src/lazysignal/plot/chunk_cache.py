@@ -3,17 +3,31 @@
 A plot of lazy data shows one navigation position at a time. Reading a position reads the
 storage chunk(s) that hold it, so the cache keeps the *navigation chunk* around the cursor
 (every signal chunk of it: a spectrum or frame needs its whole signal) and reads the
-neighbouring navigation chunks in the background, nearest boundary first, so that walking
-across a chunk boundary finds the next chunk already in memory. While the position moves,
-the chunk ahead comes first and the one after it is read too (two chunks of lead absorb a
-read slower than the walk through one chunk). Background reads run their dask tasks in the
-prefetch thread itself (one core for prefetch, the other for drawing).
+neighbouring navigation chunks in the background, so that walking across a chunk boundary
+finds the next chunk already in memory.
+
+What is read next is decided at every move, not queued once: the background threads take
+the most wanted chunk of the *latest* move's list (the chunk ahead of the walk and the one
+after it first, then the side neighbours nearest boundary first, the chunk behind last), so a
+chunk that stopped being wanted is never read before one that is. A move never queues behind
+speculative reads: a chunk it needs that is not in memory is read by the move itself, and
+when a position alone reads faster than its chunk (measured: a frame of a file mapped from
+disk, not a whole compressed chunk), the move reads just its position and the chunk follows
+in the background, first in line.
+
+An array read by one of our back ends (a file loaded lazily) is read through its block
+source (:mod:`lazysignal.block_source`): no dask graph per read, and a position is read as
+that region of its block only (a frame of a binary file: one ``pread`` of 0.1 ms instead of
+a 5 ms dask computation). Other arrays are read with dask. Background reads run their dask tasks in their own thread (synchronous
+scheduler), so prefetch takes one core and leaves the other to the figure; the bytes land in
+a fresh array there (dask copies each result out of its chunks, and the file reads and copies
+release the GIL), so drawing a cached frame never faults its pages in from disk.
 
 The cache holds at most ``max_bytes`` (completed chunks plus reads in flight, whose
 buffers are already being filled); a chunk larger than that is never cached: each
-position is then read on its own. Reads run on a small thread pool; with a
-``distributed.Client`` active (:func:`lazysignal.lazy.distributed_client`) each read is a
-future on the client. This module handles arrays only, never signals.
+position is then read on its own. With a ``distributed.Client`` active
+(:func:`lazysignal.lazy.distributed_client`) each read is a future on the client. This
+module handles arrays only, never signals.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from ..block_source import source_of
 from ..lazy import distributed_client
 
 __all__ = ["ChunkCache", "CacheStats"]
@@ -46,23 +61,72 @@ class CacheStats:
     hits
         Positions served from a chunk already in memory.
     waits
-        Positions whose chunk was being prefetched: the caller waited for that read.
+        Positions whose chunk was being read in the background: the caller waited for that read.
     misses
-        Positions whose chunk had to be read in the foreground.
+        Positions whose whole chunk was read in the foreground.
+    positions
+        Positions read alone in the foreground because their chunk was not in memory (the
+        chunk is then read in the background).
     uncached
         Positions read on their own because their chunk is larger than the bound.
     prefetched
         Chunks read in the background.
     longest_wait_s
-        The longest time one :meth:`ChunkCache.get` spent waiting for a read (seconds).
+        The longest time one :meth:`ChunkCache.get` spent reading or waiting for a read (seconds).
     """
 
     hits: int = 0
     waits: int = 0
     misses: int = 0
+    positions: int = 0
     uncached: int = 0
     prefetched: int = 0
     longest_wait_s: float = 0.0
+
+    @property
+    def reads(self) -> int:
+        """Positions that read or waited for a read (everything but hits).
+
+        Examples
+        --------
+        >>> CacheStats(hits=3, misses=1, positions=2).reads
+        3
+        """
+        return self.waits + self.misses + self.positions + self.uncached
+
+
+class _ReadTimes:
+    """Measured read times: seconds per byte of a chunk read, seconds of a position read.
+
+    The fastest of each so far: what the storage costs, not the first read's warm-up (imports,
+    a cold file) or a busy machine's stall, which would swing the choice between them.
+    """
+
+    def __init__(self) -> None:
+        self.chunk_s_per_byte: float | None = None
+        self.position_s: float | None = None
+
+    @staticmethod
+    def _mix(old: float | None, new: float) -> float:
+        return new if old is None else min(old, new)
+
+    def chunk(self, seconds: float, nbytes: int) -> None:
+        self.chunk_s_per_byte = self._mix(self.chunk_s_per_byte, seconds / max(nbytes, 1))
+
+    def position(self, seconds: float) -> None:
+        self.position_s = self._mix(self.position_s, seconds)
+
+    def chunk_s(self, nbytes: int) -> float | None:
+        return None if self.chunk_s_per_byte is None else self.chunk_s_per_byte * nbytes
+
+
+@dataclass
+class _Read:
+    """A chunk read in flight: who waits for it and when it started."""
+
+    future: cf.Future
+    started: float
+    gen: int
 
 
 class ChunkCache:
@@ -80,12 +144,18 @@ class ChunkCache:
         Read neighbouring chunks in the background after each :meth:`get`.
     workers
         Threads reading in the background (each read is itself a dask computation).
+    position_first
+        When a position's chunk is not in memory: True reads the position alone and the
+        chunk in the background; False reads the whole chunk at once; None (default) decides
+        from measured read times (the position alone while it read in under half the time of
+        its chunk; before anything was measured, the position alone). Without ``prefetch``
+        the whole chunk is read.
 
     Examples
     --------
     >>> import dask.array as da
     >>> x = da.arange(4 * 6 * 3, chunks=(2 * 6 * 3)).reshape(4, 6, 3).rechunk((2, 3, 3))
-    >>> cache = ChunkCache(x, nav_ndim=2, max_bytes=10_000)
+    >>> cache = ChunkCache(x, nav_ndim=2, max_bytes=10_000, position_first=False)
     >>> cache.get((0, 0)).tolist()
     [0, 1, 2]
     >>> cache.wait()                      # let the prefetch of the neighbours finish
@@ -96,17 +166,20 @@ class ChunkCache:
     >>> cache.close()
     """
 
-    def __init__(self, data: Any, nav_ndim: int, *, max_bytes: int, prefetch: bool = True, workers: int = 1):
+    def __init__(self, data: Any, nav_ndim: int, *, max_bytes: int, prefetch: bool = True, workers: int = 1,
+                 position_first: bool | None = None):
         if nav_ndim < 1 or nav_ndim > data.ndim:
             raise ValueError(f"nav_ndim must be between 1 and {data.ndim}; got {nav_ndim}.")
         self._nav_ndim = int(nav_ndim)
         self.max_bytes = int(max_bytes)
         self.prefetch = bool(prefetch)
+        self.position_first = position_first
         self._lock = threading.RLock()
-        self._executor = cf.ThreadPoolExecutor(max_workers=max(1, int(workers)),
-                                               thread_name_prefix="lazysignal-plot-prefetch")
+        self._changed = threading.Condition(self._lock)  # queue, reads in flight or closing changed
+        self._n_workers = max(1, int(workers))
+        self._threads: list[threading.Thread] = []
+        self._closed = False
         self._blocks: OrderedDict[Key, np.ndarray] = OrderedDict()
-        self._pending: dict[Key, cf.Future] = {}
         self._generation = itertools.count()
         self.reset(data)
 
@@ -117,12 +190,16 @@ class ChunkCache:
         Reads in flight finish but their results are dropped.
         """
         with self._lock:
-            for future in self._pending.values():
-                future.cancel()
-            self._pending = {}
+            self._inflight: dict[Key, _Read] = {}
+            self._queue: list[Key] = []   # wanted, not yet started: most wanted first
+            self._keep: set[Key] = set()  # the chunk at the cursor and the wanted ones: not evicted
+            self._context: contextvars.Context | None = None
+            self._client: Any = None
+            self._error: BaseException | None = None
             self._blocks.clear()
             self._gen = next(self._generation)
             self.stats = CacheStats()
+            self._times = _ReadTimes()
             self._last_index: tuple[int, ...] | None = None
             self._direction: tuple[int, ...] | None = None
             if data is not None:
@@ -130,6 +207,7 @@ class ChunkCache:
                 self._edges = [np.cumsum((0, *c)) for c in data.chunks[: self._nav_ndim]]
                 self._nav_chunks = data.chunks[: self._nav_ndim]
                 self._row_bytes = int(np.prod(data.shape[self._nav_ndim:], dtype=np.int64)) * data.dtype.itemsize
+            self._changed.notify_all()
 
     clear = reset
 
@@ -143,7 +221,7 @@ class ChunkCache:
     def reserved_bytes(self) -> int:
         """Bytes in memory plus bytes of reads in flight (never above ``max_bytes``)."""
         with self._lock:
-            return self.nbytes + sum(self._block_bytes(k) for k in self._pending)
+            return self.nbytes + sum(self._block_bytes(k) for k in self._inflight)
 
     @property
     def cached_keys(self) -> tuple[Key, ...]:
@@ -168,8 +246,10 @@ class ChunkCache:
     def get(self, nav_index: Sequence[int]) -> np.ndarray:
         """The signal at ``nav_index`` (navigation indices in numpy order) as a numpy array.
 
-        Served from memory when its chunk is cached; otherwise its chunk is read (or, when
-        larger than the bound, the position alone). Then the neighbours are prefetched.
+        Served from memory when its chunk is cached; otherwise its chunk is read, or its
+        position alone when that is cheaper (the chunk then follows in the background), or,
+        when the chunk is larger than the bound, the position alone. Then the neighbours are
+        prefetched, most wanted first.
         """
         nav_index = tuple(int(i) for i in nav_index)
         if self._last_index is not None and nav_index != self._last_index:
@@ -177,33 +257,60 @@ class ChunkCache:
         self._last_index = nav_index
         key = self.key_of(nav_index)
         local = tuple(i - int(e[k]) for i, e, k in zip(nav_index, self._edges, key))
+        start = time.perf_counter()
         with self._lock:
             block = self._blocks.get(key)
             if block is not None:
                 self._blocks.move_to_end(key)
                 self.stats.hits += 1
-            future = None if block is not None else self._pending.get(key)
-        start = time.perf_counter()
-        if block is None and future is not None and future.cancel():
-            # Still queued behind other prefetches: read it now rather than wait for them.
-            with self._lock:
-                if self._pending.get(key) is future:
-                    del self._pending[key]
-            future = None
-        if block is None and future is not None and not future.cancelled():
-            self.stats.waits += 1
-            block = future.result()
-        if block is None:
-            block = self._read_foreground(key)
+            read = self._inflight.get(key) if block is None else None
+            if key in self._queue:  # not started: this move reads it, not after other prefetches
+                self._queue.remove(key)
         position = None
-        if block is None:  # the chunk is larger than the bound: read the position alone
-            self.stats.uncached += 1
-            position = np.asarray(_compute(self._data[nav_index], distributed_client()))
+        chunk_later = False  # the position was read alone: its chunk goes first in the queue
+        if block is None and read is not None:
+            if self._position_first(key):  # a position costs under half its chunk: don't wait
+                position = self._read_position(nav_index)
+            else:
+                self.stats.waits += 1
+                block = read.future.result()  # None when a reset dropped it: read again below
+        if block is None and position is None:
+            fits = 0 < self._block_bytes(key) <= self.max_bytes
+            if fits and self.prefetch and self._position_first(key):
+                position = self._read_position(nav_index)
+                chunk_later = True
+            else:
+                block = self._read_foreground(key) if fits else None
+                if block is None:  # the chunk is larger than the bound: read the position alone
+                    self.stats.uncached += 1
+                    position = self._read_position(nav_index, count=False)
         self.stats.longest_wait_s = max(self.stats.longest_wait_s, time.perf_counter() - start)
-        self._schedule_neighbours(key, nav_index)
+        self._schedule_neighbours(key, nav_index, first=key if chunk_later else None)
         if block is not None:
             return block[local]
-        assert position is not None  # read alone above: the chunk was too large to cache
+        assert position is not None  # read alone above
+        return position
+
+    def _position_first(self, key: Key) -> bool:
+        if self.position_first is not None:
+            return self.position_first
+        chunk_s = self._times.chunk_s(self._block_bytes(key))
+        position_s = self._times.position_s
+        return position_s is None or chunk_s is None or position_s < 0.5 * chunk_s
+
+    def _read_position(self, nav_index: tuple[int, ...], count: bool = True) -> np.ndarray:
+        start = time.perf_counter()
+        client = distributed_client()
+        source = _direct_source(self._data, client)
+        if source is None:
+            position = np.asarray(_compute(self._data[nav_index], client))
+        else:
+            key = self.key_of(nav_index)
+            local = tuple(i - int(e[k]) for i, e, k in zip(nav_index, self._edges, key))
+            position = self._read_source(source, self._data, key, local)[(0,) * self._nav_ndim]
+        if count:
+            self.stats.positions += 1
+            self._times.position(time.perf_counter() - start)
         return position
 
     def _read_foreground(self, key: Key) -> np.ndarray | None:
@@ -212,9 +319,11 @@ class ChunkCache:
                 return None
             gen = self._gen
         self.stats.misses += 1
-        block = np.asarray(_compute(self._data[self._block_slices(key)], distributed_client()))
+        start = time.perf_counter()
+        block = self._read_chunk(self._data, key, distributed_client())
         with self._lock:
             if gen == self._gen:
+                self._times.chunk(time.perf_counter() - start, block.nbytes)
                 self._blocks[key] = block
                 self._blocks.move_to_end(key)
         return block
@@ -224,11 +333,6 @@ class ChunkCache:
         """Evict least recently used chunks (not in ``keep``) until ``nbytes`` more fit."""
         if nbytes > self.max_bytes:
             return False
-        for key in [k for k in self._pending if k not in keep]:
-            if self.reserved_bytes + nbytes <= self.max_bytes:
-                break
-            if self._pending[key].cancel():
-                del self._pending[key]
         for key in [k for k in self._blocks if k not in keep]:
             if self.reserved_bytes + nbytes <= self.max_bytes:
                 break
@@ -239,81 +343,162 @@ class ChunkCache:
         """The navigation chunks to prefetch around ``nav_index``, most wanted first.
 
         The face-adjacent chunks, nearest boundary first; with a ``direction`` of motion
-        (per axis -1, 0 or 1), the chunk ahead comes first and the one after it is added last
-        (a walk then finds two chunks ready ahead of it, which absorbs a slow read).
+        (per axis -1, 0 or 1), the chunk ahead comes first and the one after it second (a
+        walk then finds two chunks ready ahead of it, which absorbs a slow read), the chunk
+        behind last.
         """
         key = self.key_of(nav_index)
         direction = tuple(direction) if direction is not None else (0,) * len(key)
-        found, further = [], []
+        ahead, found, behind = [], [], []
         for axis, (e, k, i, d) in enumerate(zip(self._edges, key, nav_index, direction)):
             n_blocks = len(e) - 1
             for step, distance in ((-1, i - int(e[k]) + 1), (1, int(e[k + 1]) - i)):
-                if 0 <= k + step < n_blocks:
-                    found.append((0 if step == d else distance, _moved(key, axis, step)))
-                if step == d and 0 <= k + 2 * step < n_blocks:
-                    further.append(_moved(key, axis, 2 * step))
-        return [k for _, k in sorted(found)] + further
+                if not 0 <= k + step < n_blocks:
+                    continue
+                if step == d:
+                    ahead.append(_moved(key, axis, step))
+                    if 0 <= k + 2 * step < n_blocks:
+                        ahead.append(_moved(key, axis, 2 * step))
+                elif step == -d:
+                    behind.append(_moved(key, axis, step))
+                else:
+                    found.append((distance, _moved(key, axis, step)))
+        return ahead + [k for _, k in sorted(found)] + behind
 
-    def _schedule_neighbours(self, key: Key, nav_index: tuple[int, ...]) -> None:
+    def _schedule_neighbours(self, key: Key, nav_index: tuple[int, ...], first: Key | None = None) -> None:
         if not self.prefetch or self.max_bytes <= 0:
             return
-        wanted = self.neighbours(nav_index, self._direction)
-        client = distributed_client()
+        wanted = ([first] if first is not None else []) + self.neighbours(nav_index, self._direction)
         with self._lock:
-            keep = {key, *wanted}
-            for other in wanted:
-                if other in self._blocks or other in self._pending:
-                    continue
-                if not self._make_room(self._block_bytes(other), keep):
-                    break
-                context = contextvars.copy_context()  # the caller's preferences.set() apply
-                self._pending[other] = self._executor.submit(
-                    context.run, self._read_background, other, self._gen, client)
+            self._keep = {key, *wanted}
+            # The latest move's list replaces the queue: what it no longer wants is not read.
+            self._queue = [k for k in wanted if k not in self._blocks and k not in self._inflight]
+            self._context = contextvars.copy_context()  # the caller's preferences.set() apply
+            self._client = distributed_client()
+            while len(self._threads) < min(self._n_workers, len(self._queue)):
+                thread = threading.Thread(target=self._worker, name="lazysignal-plot-prefetch", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._changed.notify_all()
 
-    def _read_background(self, key: Key, gen: int, client: Any) -> np.ndarray | None:
-        with self._lock:
-            if gen != self._gen:
-                return None
-            data = self._data
-        block = np.asarray(_compute(data[self._block_slices(key)], client, background=True))
-        with self._lock:
-            # Stored before the future completes, so whoever waits on it finds the chunk.
-            if gen == self._gen and key in self._pending:
-                del self._pending[key]
-                self._blocks[key] = block
-                self.stats.prefetched += 1
-        return block
+    def _next_read(self) -> tuple[Key, _Read, Any, Any, contextvars.Context] | None:
+        """Take the most wanted chunk that fits (under the lock); None when there is none."""
+        while self._queue:
+            key = self._queue.pop(0)
+            if key in self._blocks or key in self._inflight:
+                continue
+            if not self._make_room(self._block_bytes(key), self._keep):
+                continue  # does not fit beside the chunks kept: skip it
+            read = _Read(cf.Future(), time.perf_counter(), self._gen)
+            self._inflight[key] = read
+            assert self._context is not None  # set with the queue
+            return key, read, self._data, self._client, self._context.copy()
+        return None
+
+    def _worker(self) -> None:
+        # A worker ends when nothing is queued (the next move starts another), so no thread
+        # outlives the reads it was started for or keeps a dropped cache alive.
+        me = threading.current_thread()
+        while True:
+            with self._changed:
+                job = None if self._closed else self._next_read()
+                if job is None:
+                    self._threads.remove(me)
+                    self._changed.notify_all()
+                    return
+            key, read, data, client, context = job
+            try:
+                block = context.run(self._read_background, data, key, client)
+            except BaseException as exc:  # handed to whoever waits: get() or wait()
+                with self._changed:
+                    if self._inflight.get(key) is read:
+                        del self._inflight[key]
+                        self._error = self._error or exc
+                    self._changed.notify_all()
+                read.future.set_exception(exc)
+                continue
+            with self._changed:
+                current = self._inflight.get(key) is read and read.gen == self._gen
+                if current:
+                    # Stored before the future completes, so whoever waits on it finds the chunk.
+                    del self._inflight[key]
+                    self._blocks[key] = block
+                    self.stats.prefetched += 1
+                    self._times.chunk(time.perf_counter() - read.started, block.nbytes)
+                self._changed.notify_all()
+            read.future.set_result(block if current else None)
+
+    def _read_background(self, data: Any, key: Key, client: Any) -> np.ndarray:
+        return self._read_chunk(data, key, client, background=True)
+
+    def _read_chunk(self, data: Any, key: Key, client: Any, background: bool = False) -> np.ndarray:
+        source = _direct_source(data, client)
+        if source is None:
+            return np.asarray(_compute(data[self._block_slices(key)], client, background=background))
+        return self._read_source(source, data, key)
+
+    def _read_source(self, source: Any, data: Any, key: Key, local: Key | None = None) -> np.ndarray:
+        """Navigation chunk ``key`` (or its position ``local``, kept as length-1 navigation
+        axes) read through the array's block source, one signal block after the other."""
+        nav = self._nav_ndim
+        sig_edges = [np.cumsum((0, *c)) for c in data.chunks[nav:]]
+        if local is None:
+            nav_shape = tuple(chunks[k] for chunks, k in zip(self._nav_chunks, key))
+            nav_region = tuple(slice(0, n) for n in nav_shape)
+        else:
+            nav_shape = (1,) * nav
+            nav_region = tuple(slice(i, i + 1) for i in local)
+        out = np.empty(nav_shape + tuple(data.shape[nav:]), dtype=data.dtype)
+        regions = getattr(source, "reads_regions", False)
+        for sig_id in itertools.product(*(range(len(e) - 1) for e in sig_edges)):
+            sig = tuple(slice(int(e[j]), int(e[j + 1])) for e, j in zip(sig_edges, sig_id))
+            target = out[(slice(None),) * nav + sig]
+            sig_local = tuple(slice(0, b.stop - b.start) for b in sig)
+            if not regions:  # the whole block, then the part wanted
+                block_shape = tuple(c[k] for c, k in zip(data.chunks, key + sig_id))
+                whole = source.read_into(key + sig_id, np.empty(block_shape, dtype=data.dtype))
+                target[...] = whole[nav_region]
+            elif target.flags.c_contiguous:  # one signal block: straight into the result
+                source.read_into(key + sig_id, target, nav_region + sig_local)
+            else:
+                target[...] = source.read_into(key + sig_id, np.empty(target.shape, dtype=data.dtype),
+                                               nav_region + sig_local)
+        return out
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until every background read started so far has finished.
+        """Block until the background reads wanted so far have finished (none queued or running).
 
-        Raises the first error a background read hit.
+        Raises the first error a background read hit, or ``TimeoutError`` after ``timeout`` s.
         """
-        while True:
-            with self._lock:
-                futures = [f for f in self._pending.values() if not f.cancelled()]
-            if not futures:
-                return
-            done, not_done = cf.wait(futures, timeout=timeout)
-            for future in done:
-                future.result()
-            if not_done:
-                raise TimeoutError(f"{len(not_done)} prefetch read(s) still running after {timeout} s.")
-            with self._lock:
-                for key, future in list(self._pending.items()):
-                    if future.done():
-                        del self._pending[key]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while (self._queue or self._inflight) and self._threads and not self._closed:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"{len(self._queue) + len(self._inflight)} prefetch read(s) "
+                                       f"still pending after {timeout} s.")
+                self._changed.wait(left)
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         """Drop every chunk and stop the background threads (reads in flight are abandoned)."""
+        with self._changed:
+            self._closed = True
         self.reset()
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _moved(key: Key, axis: int, step: int) -> Key:
     other = list(key)
     other[axis] += step
     return tuple(other)
+
+
+def _direct_source(data: Any, client: Any) -> Any:
+    """The block source to read ``data`` through, or None: read with dask (derived arrays,
+    arrays without one, and any read while a distributed client computes)."""
+    return None if client is not None else source_of(data)
 
 
 def _compute(array: Any, client: Any, background: bool = False) -> np.ndarray:
