@@ -64,6 +64,9 @@ class Factorisation:
 def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
     """In place: make each column's largest-magnitude element of ``scaled`` positive.
 
+    The columns are searched in row slabs, so no copy of ``scaled`` (the loadings of every
+    pixel, maybe hundreds of MB) is made; ties go to the first row, as ``argmax``.
+
     Examples
     --------
     >>> a, b = np.array([[1.0], [-3.0]]), np.array([[2.0]])
@@ -72,8 +75,15 @@ def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
     """
     if scaled.size == 0:
         return
-    finite = np.nan_to_num(scaled)
-    signs = np.sign(finite[np.argmax(np.abs(finite), axis=0), np.arange(scaled.shape[1])])
+    k = scaled.shape[1]
+    largest, signs = np.full(k, -1.0), np.ones(k)
+    step = max(1, 2**22 // max(k, 1))
+    for a in range(0, scaled.shape[0], step):
+        part = np.nan_to_num(scaled[a:a + step])
+        at = np.argmax(np.abs(part), axis=0)
+        values = part[at, np.arange(k)]
+        better = np.abs(values) > largest
+        largest[better], signs[better] = np.abs(values[better]), np.sign(values[better])
     signs[signs == 0] = 1
     scaled *= signs
     other *= signs
@@ -86,14 +96,20 @@ def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
 def _gram_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict:
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
-    row_sums = fit_cols.sum(axis=1)
     fit_rows = tr.fit_rows(x)
-    out = {"rows": [row_sums], "cols": fit_rows.sum(axis=0), "n": fit_rows.shape[0],
-           "negative": int(np.count_nonzero(tr.fit_rows(fit_cols) < 0)) if tr.poisson else 0}
+    # Per-pixel sums are kept (navigation-sized) only when something needs them.
+    need_rows = tr.poisson or tr.centre == "signal"
+    row_sums = fit_cols.sum(axis=1) if need_rows else None
+    out = {"rows": [row_sums] if need_rows else [], "cols": fit_rows.sum(axis=0), "n": fit_rows.shape[0],
+           "negative": 0}
     if tr.poisson:
+        assert row_sums is not None  # computed whenever poisson is set
+        fitted = tr.fit_rows(fit_cols)
+        if fitted.size and fitted.min() < 0:  # counted only when there is something to count
+            out["negative"] = int(np.count_nonzero(fitted < 0))
         # Rows are scaled here; the channel scales are known after the read (applied to the Gram).
         sums = tr.fit_rows(row_sums)
-        fit_rows = fit_rows / np.sqrt(np.where(sums <= 0, 1.0, sums))[:, None]
+        fit_rows = fit_rows * (1.0 / np.sqrt(np.where(sums <= 0, 1.0, sums)))[:, None]
     y = fit_rows if tr.sig_keep is None else fit_rows[:, tr.sig_keep]
     if tr.centre == "signal":
         y = y - y.mean(axis=1, keepdims=True)
@@ -300,7 +316,7 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
     v_k = np.ascontiguousarray(v[:, :k])
 
     def project(block: np.ndarray, loc: Treatments) -> np.ndarray:
-        return loc.rows(block, n_cols) @ v_k
+        return loc.project(block, n_cols, v_k)
 
     extra = None
     if reproject_signal and tr.sig_keep is not None:

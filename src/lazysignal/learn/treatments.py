@@ -92,6 +92,31 @@ class Treatments:
         return y
 
 
+    def project(self, block: np.ndarray, n_cols: int, basis: np.ndarray) -> np.ndarray:
+        """``self.rows(block, n_cols) @ basis``, without forming the transformed rows when
+        they are only scaled: the scales go on the (channels x k) basis and the (rows x k)
+        result instead of on every element of the block.
+
+        Examples
+        --------
+        >>> tr = Treatments(poisson=True, row_scale=np.array([1.0, 2.0]), col_scale=np.array([1.0, 4.0]))
+        >>> x, basis = np.array([[1.0, 4.0], [2.0, 8.0]]), np.eye(2)
+        >>> np.allclose(tr.project(x, 2, basis), tr.rows(x, 2) @ basis)
+        True
+        """
+        if self.centre is not None:  # centred rows: formed, so the mean cancels before the product
+            return self.rows(block, n_cols) @ basis
+        x = as_rows(block, n_cols)
+        fit = x if self.sig_keep is None else x[:, self.sig_keep]
+        if not self.poisson:
+            return fit @ basis
+        row_scale, col_scale = self.scales()
+        cols = col_scale if self.sig_keep is None else col_scale[self.sig_keep]
+        out = fit @ (basis / cols[:, None])
+        out /= row_scale[:, None]
+        return out
+
+
 def check_masks(navigation_mask: Any, signal_mask: Any, nav_shape: tuple[int, ...],
                 sig_shape: tuple[int, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Validate masks (True = excluded, numpy order) and return the "keep" arrays.
