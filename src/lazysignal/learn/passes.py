@@ -81,14 +81,16 @@ def narrowest(rows: np.ndarray) -> np.ndarray:
     """
     if rows.dtype.kind not in "fiu" or rows.size == 0:
         return rows
-    sample = rows.reshape(-1)[:: max(1, rows.size // 4096)]
+    # Spread over rows and columns alike (a plain stride can fall on one column).
+    sample = rows.reshape(-1)[(np.arange(min(rows.size, 4096), dtype=np.int64) * 2654435761) % rows.size]
     candidates: list[np.dtype] = []
     with np.errstate(all="ignore"):
         if np.all(np.isfinite(sample)) and np.all(sample == np.rint(sample)):
             low, high = sample.min(), sample.max()
             candidates += [t for t in _INTEGER_TYPES
                            if np.iinfo(t).min <= low and high <= np.iinfo(t).max][:1]
-        if rows.dtype.kind == "f" and rows.dtype.itemsize > 4:
+        if (rows.dtype.kind == "f" and rows.dtype.itemsize > 4
+                and np.array_equal(sample.astype(np.float32), sample, equal_nan=True)):
             candidates.append(np.dtype(np.float32))
         for dtype in candidates:
             if dtype.itemsize >= rows.dtype.itemsize:
@@ -109,17 +111,37 @@ class Packed:
     of reading the data again.
     """
 
-    def __init__(self, array: np.ndarray, nav_ndim: int, step: int):
+    def __init__(self, array: np.ndarray, nav_ndim: int, step: int, budget: int | None = None):
         array = np.asarray(array)
         self.n_rows = math.prod(array.shape[:nav_ndim])
         self.n_cols = array.size // max(self.n_rows, 1)
         self.dtype, self.step = array.dtype, int(step)
         rows = array.reshape(self.n_rows, self.n_cols)
         self.slabs: list[tuple[np.dtype, bytes]] = []
+        self.complete = True
+        n_slabs, size = -(-self.n_rows // self.step), 0
         for a in range(0, self.n_rows, step):
             narrow = narrowest(np.ascontiguousarray(rows[a:a + step]))
             codec = _BYTES if narrow.dtype.itemsize == 1 else _CODEC
             self.slabs.append((narrow.dtype, bytes(codec.encode(narrow))))
+            size += len(self.slabs[-1][1])
+            # Over budget, or on course to be: the rest is not packed (the caller reads again).
+            if budget is not None and max(size, size * n_slabs // len(self.slabs)) > budget:
+                self.complete, self.slabs = False, []
+                return
+
+    @classmethod
+    def within(cls, array: np.ndarray, nav_ndim: int, step: int, budget: int) -> "Packed | None":
+        """The array packed, or None as soon as its packed size goes (or heads) over ``budget``.
+
+        Examples
+        --------
+        >>> counts = np.zeros((100, 8))
+        >>> Packed.within(counts, 1, 10, budget=10_000) is not None, Packed.within(counts, 1, 10, budget=10)
+        (True, None)
+        """
+        packed = cls(array, nav_ndim, step, budget)
+        return packed if packed.complete else None
 
     @property
     def nbytes(self) -> int:
@@ -137,21 +159,36 @@ class Deferred:
     """A block's signal chunks (dask arrays) that its own task reads, one after the other.
 
     Not a dask collection, so the scheduler does not read chunks ahead as separate tasks: a
-    task holds only its own block (packed, see :class:`Packed`), which bounds memory to the
-    blocks in flight. (Each chunk is computed on its own; chunks of one block never share a
+    task holds only its own block, which bounds memory to the blocks in flight. A block of
+    several chunks (a signal split in chunks) is packed chunk by chunk as read (see
+    :class:`Packed`), so the task never holds more than one of its chunks unpacked; a block of
+    one chunk is used as read (packing it would only cost time, unless a later pass keeps it). (Each chunk is computed on its own; chunks of one block never share a
     stored chunk, as signal chunks of a loaded file are the stored ones.)
     """
 
     def __init__(self, arrays: list, nav_ndim: int, step: int):
         self.arrays, self.nav_ndim, self.step = arrays, nav_ndim, step
 
-    def materialise(self) -> list[Packed]:
+    def materialise(self) -> list[Packed] | np.ndarray:
+        """The block: one chunk as it comes (a compact numpy array), several packed one by one."""
+        if len(self.arrays) == 1:
+            (value,) = dask.compute(self.arrays[0], scheduler="sync")
+            return _compact(np.asarray(value))
         packed = []
         for array in self.arrays:
             (value,) = dask.compute(array, scheduler="sync")
             packed.append(Packed(value, self.nav_ndim, self.step))
             del value  # the stored chunk (maybe larger than the piece) goes now
         return packed
+
+
+def _compact(array: np.ndarray) -> np.ndarray:
+    """``array``, copied when it is a view of a larger array (a piece of a stored chunk), so
+    the larger one can go."""
+    owner = array
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    return array.copy() if owner is not array and owner.nbytes > array.nbytes else array
 
 
 def materialise(block: Any) -> Any:
@@ -428,8 +465,13 @@ def _compute(*collections: Any, show_progressbar: bool | None) -> tuple[Any, ...
 def _run_and_keep(run: Callable[[Any, Any], Any], block: Any, loc: Any,
                   budget: int) -> tuple[Any, list[Packed] | None]:
     """``run(block, loc)`` and the block packed for a later pass (None when over ``budget``)."""
+    shape = (block.nav_ndim, block.step) if isinstance(block, Deferred) else None
     block = materialise(block)
     result = run(block, loc)
+    if isinstance(block, np.ndarray) and shape is not None:
+        # One chunk, used as read: packed for the later pass only if it fits.
+        packed = Packed.within(block, shape[0], shape[1], budget)
+        return result, None if packed is None else [packed]
     pieces = block if isinstance(block, list) else [block]
     if not all(isinstance(p, Packed) for p in pieces) or sum(p.nbytes for p in pieces) > budget:
         return result, None
