@@ -9,8 +9,9 @@ float64, chunks (64, 512, 248), gzip + shuffle), page cache warm, dask threads:
   script now, in its own python, so both are timed under the same load; its RESULTS.md
   figures are quoted too. Targets: PCA >= 8x and SVD >= 5x faster than the peer, peak RSS
   under 1 GiB, at most 2 reads of every block (counted with a recording ``map_blocks``).
-* The whole cube: SVD (8 components) against one ``sum`` over it (limit: 3x that sum's
-  time), peak RSS under 1 GiB.
+* The whole cube: SVD (8 components, as the workflow asks of the crop) against one ``sum``
+  over it, each in a fresh process, best of two (limit: 3x that sum's time), peak RSS under
+  1 GiB. (``output_dimension=None`` would keep all 992 components: loadings of 2 GB.)
 
 ``--quick``: a small gzip .hspy written here, no peer runs.
 """
@@ -113,12 +114,33 @@ def run(ctx: Context) -> None:
         ctx.record(Result(f"{algorithm} inav[:256, :256] of A, 8 components" if not ctx.quick
                           else f"{algorithm} quick cube, 8 components", seconds, nbytes, peak, note="; ".join(notes)))
 
-    total, sum_peak = measure(lambda: s.sum().data.compute(), repeat=1 if not ctx.quick else 3)
+    # The whole cube: one sum and the SVD, each in a fresh process (page cache warm), twice.
+    sums = [_fresh(path, "s.sum().data.compute()") for _ in range(2)]
+    svds = [_fresh(path, "s.decomposition(output_dimension=8, print_info=False)") for _ in range(2)]
+    total = min(r["seconds"] for r in sums)
+    seconds = min(r["seconds"] for r in svds)
+    peak = max(r["peak_mib"] for r in svds)
+    ctx.record(Result(f"SVD whole cube {s.axes_manager.dimensions}, 8 components (fresh process)", seconds,
+                      s.data.nbytes, peak, limit_seconds=3 * total, limit_name="(3x one sum)",
+                      note=f"one sum {total:.2f} s (fresh process, {max(r['peak_mib'] for r in sums):.0f} MiB); "
+                           f"SVD runs {', '.join('%.2f' % r['seconds'] for r in svds)} s; "
+                           f"ratio {seconds / total:.2f} (target <= 3)"))
 
-    def full_svd():
-        s.decomposition(output_dimension=8, print_info=False)
 
-    seconds, peak = measure(full_svd, repeat=1 if not ctx.quick else 3)
-    ctx.record(Result(f"SVD whole cube {s.axes_manager.dimensions}, 8 components", seconds, s.data.nbytes, peak,
-                      limit_seconds=3 * total, limit_name="(3x one sum)",
-                      note=f"one sum {total:.2f} s, {sum_peak:.0f} MiB; ratio {seconds / total:.2f} (target <= 3)"))
+_FRESH = """
+import json, resource, sys, time
+import lazysignal as ls
+s = ls.load(sys.argv[1], lazy=True)
+start = time.perf_counter()
+{op}
+seconds = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def _fresh(path: Path, op: str) -> dict:
+    """Time ``op`` on ``s`` (the file loaded lazily) in a new python process; its peak RSS (MiB)."""
+    python = os.environ.get("PYTHON", "python")
+    done = subprocess.run([python, "-c", _FRESH.format(op=op), str(path)], capture_output=True, text=True,
+                          timeout=900, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
