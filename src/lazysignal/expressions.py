@@ -270,6 +270,9 @@ class _FusedBlock:
 
     def one(self, block_id):
         base_id, local, lo, hi = self.bounds(block_id)
+        streamed = self._streamed(base_id, local)
+        if streamed is not None:
+            return streamed
         if getattr(self.source, "reads_regions", False):
             shape, region = tuple(s.stop - s.start for s in local), local
         else:  # the source reads whole blocks: read it, then take the window
@@ -280,6 +283,25 @@ class _FusedBlock:
             return self.kernel(values if region is not None else values[local], lo, hi)
         finally:
             scratch.give(buf)
+
+    def _streamed(self, base_id, local):
+        """A plain sum of a whole block over its leading axes, from a source that decodes and
+        sums it a slab of rows at a time (``sum_rows``: numpy's result, bit for bit); else None."""
+        sum_rows = getattr(self.source, "sum_rows", None)
+        if sum_rows is None or self.const is not None or self.dtype != self.base_dtype:
+            return None
+        if self.axes != tuple(range(len(self.axes))):
+            return None
+        sizes = [c[i] for c, i in zip(self.base_chunks, base_id)]
+        if any(s.start != 0 or s.stop != n for s, n in zip(local, sizes)):
+            return None
+        count = math.prod(sizes[ax] for ax in self.axes)
+        partial = _partial_dtype(self.dtype, count, self.acc) if self.exact else self.acc
+        total = sum_rows(base_id, len(self.axes), partial)
+        if total is None:
+            return None
+        total = total.astype(self.acc, copy=False)
+        return total if self.keepdims else total.reshape(total.shape[len(self.axes):])
 
 
 def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact) -> da.Array | None:

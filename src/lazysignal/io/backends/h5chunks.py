@@ -372,20 +372,17 @@ def _inflate_into(packed, out: np.ndarray, plan: _Plan, origin) -> np.ndarray:
     return out
 
 
-def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray, fd: int | None,
-                       scratches: list[np.ndarray], part: tuple[slice, ...] | None = None) -> None:
-    dtype = plan.np_dtype
-    stored = plan.chunk_shape
-    full_nbytes = math.prod(stored) * dtype.itemsize
-    # A compressed chunk is inflated whole, but only the part a read needs is unshuffled.
-    crop = part if part is not None else tuple(slice(0, v) for v in _valid(origin, stored, plan.shape))
+def _inflated_chunk(plan: _Plan, dsid, origin: tuple[int, ...], fd: int | None,
+                    scratches: list[np.ndarray]) -> tuple[Any, set[int]] | None:
+    """The stored chunk's bytes with deflate undone (still shuffled if the shuffle applies),
+    and the filters applied to it; None for a chunk never written (it reads as the fill)."""
+    full_nbytes = math.prod(plan.chunk_shape) * plan.np_dtype.itemsize
     if fd is not None:
         # The chunk's place in the file comes from HDF5 (under its lock); its bytes are read
         # with preadv outside the lock, so reads overlap with other tasks' HDF5 calls.
         info = dsid.get_chunk_info_by_coord(origin)
         if info.byte_offset is None:
-            dst[...] = plan.fill  # never written: HDF5 reads the fill value
-            return
+            return None  # never written: HDF5 reads the fill value
         mask = info.filter_mask
         buf = _pread_scratch(fd, info.byte_offset, info.size, plan, origin)
         scratches.append(buf)
@@ -394,8 +391,7 @@ def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarr
             mask, buf = dsid.read_direct_chunk(origin)  # the only call under HDF5's lock
         except (RuntimeError, MemoryError, OSError):  # h5py's error for an unallocated chunk varies
             if dsid.get_chunk_info_by_coord(origin).byte_offset is None:
-                dst[...] = plan.fill  # never written: HDF5 reads the fill value
-                return
+                return None  # never written: HDF5 reads the fill value
             raise
     codes = {code for i, (code, _) in enumerate(plan.pipeline) if not (mask >> i) & 1}
     if _DEFLATE in codes:
@@ -404,8 +400,22 @@ def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarr
     if len(buf) != full_nbytes:
         raise FileFormatError(
             f"{plan.path}: dataset {plan.name!r}, chunk at {origin}: decoded to {len(buf)} "
-            f"bytes, expected {full_nbytes} (chunk shape {stored}, {dtype}). The file is "
-            f"corrupt; try reading it with h5py to confirm.")
+            f"bytes, expected {full_nbytes} (chunk shape {plan.chunk_shape}, {plan.np_dtype}). "
+            "The file is corrupt; try reading it with h5py to confirm.")
+    return buf, codes
+
+
+def _decode_chunk_into(plan: _Plan, dsid, origin: tuple[int, ...], dst: np.ndarray, fd: int | None,
+                       scratches: list[np.ndarray], part: tuple[slice, ...] | None = None) -> None:
+    dtype = plan.np_dtype
+    stored = plan.chunk_shape
+    # A compressed chunk is inflated whole, but only the part a read needs is unshuffled.
+    crop = part if part is not None else tuple(slice(0, v) for v in _valid(origin, stored, plan.shape))
+    got = _inflated_chunk(plan, dsid, origin, fd, scratches)
+    if got is None:
+        dst[...] = plan.fill
+        return
+    buf, codes = got
     if _SHUFFLE in codes and dtype.itemsize > 1:
         src = np.frombuffer(buf, np.uint8).reshape((dtype.itemsize,) + stored)
         _unshuffle_into(src[(slice(None),) + crop], dst)
@@ -546,6 +556,13 @@ class _BlockReader:
     def read_into(self, block_id: tuple[int, ...], out: np.ndarray,
                   region: tuple[slice, ...] | None = None) -> np.ndarray:
         return _read_block(self.plan, block_id, out, region)
+
+    def sum_rows(self, block_id: tuple[int, ...], nreduce: int, sum_dtype: np.dtype) -> np.ndarray | None:
+        """The block's sum over its ``nreduce`` leading axes, a slab of rows at a time, bit for
+        bit numpy's (see ``h5_rows``); None when the layout does not allow it."""
+        from .h5_rows import sum_rows  # it builds on this module
+
+        return sum_rows(self.plan, block_id, nreduce, sum_dtype)
 
 
 # --------------------------------------------------------------------------- writing

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,10 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.typing import Key
 
 from ...errors import FileChangedError, FileFormatError, MissingFileError, TruncatedFileError
-from ...block_source import attach
+from ...block_source import attach, scratch
+from . import blosc_raw
 from .chunk_grid import block_sizes, starts, valid_extent
+from .row_sums import sum_leading
 
 __all__ = ["ChunkLayout", "layout_of", "lazy_array", "store_array", "verified_chunks",
            "bank_chunks", "JOURNAL"]
@@ -106,13 +109,7 @@ def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.nda
     except FileNotFoundError:
         if missing == "fill":
             return False
-        raise MissingFileError(
-            f"{path!r} is missing: the zarr array {layout.directory!r} of shape {layout.shape} "
-            f"needs chunk {index} (every chunk is written by HyperSpy and lazysignal); the store "
-            "is incomplete (an interrupted copy or save?). Copy the store again, or save it "
-            "again (resume=True completes an interrupted zspy save); for a store written "
-            "without chunks equal to the fill value, load with missing_chunks='fill'."
-        ) from None
+        raise _missing(layout, path, index) from None
     check_encoded_chunk(layout, codec, raw, path, out.nbytes)
     if codec is None:
         out.reshape(-1).view(np.uint8)[:] = np.frombuffer(raw, np.uint8)
@@ -127,7 +124,17 @@ def _decode_into(layout: ChunkLayout, codec, index: tuple[int, ...], out: np.nda
     return True
 
 
-def check_encoded_chunk(layout: ChunkLayout, codec, raw: bytes, path: str, nbytes: int) -> None:
+def _missing(layout: ChunkLayout, path: str, index: tuple[int, ...]) -> MissingFileError:
+    return MissingFileError(
+        f"{path!r} is missing: the zarr array {layout.directory!r} of shape {layout.shape} "
+        f"needs chunk {index} (every chunk is written by HyperSpy and lazysignal); the store "
+        "is incomplete (an interrupted copy or save?). Copy the store again, or save it "
+        "again (resume=True completes an interrupted zspy save); for a store written "
+        "without chunks equal to the fill value, load with missing_chunks='fill'.")
+
+
+def check_encoded_chunk(layout: ChunkLayout, codec, raw: bytes | memoryview, path: str,
+                        nbytes: int) -> None:
     """Raise when an encoded chunk's size disagrees with what it must hold.
 
     Uncompressed chunks hold exactly ``nbytes``; a Blosc frame's 16-byte header records the
@@ -153,15 +160,7 @@ def check_encoded_chunk(layout: ChunkLayout, codec, raw: bytes, path: str, nbyte
                 f"a file of {len(raw)} bytes. The chunk file is cut short or damaged.")
 
 
-def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (),
-                out: np.ndarray | None = None, missing: str = "raise") -> np.ndarray:
-    lo = [block_starts[ax][i] for ax, i in enumerate(block_id)]
-    hi = [block_starts[ax][i + 1] for ax, i in enumerate(block_id)]
-    dtype = layout.np_dtype
-    if out is None:
-        out = np.empty([b - a for a, b in zip(lo, hi)], dtype)
-    if out.size == 0:
-        return out
+def _check_identity(layout: ChunkLayout) -> None:
     if layout.identity is not None:
         try:
             stat = os.stat(layout.directory)
@@ -173,8 +172,20 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
                 f"{layout.directory!r} was replaced after it was loaded lazily (or removed); "
                 "the lazy data cannot be read from it. Load the file again, or compute the "
                 "data before overwriting its file.")
+
+
+def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (),
+                out: np.ndarray | None = None, missing: str = "raise") -> np.ndarray:
+    lo = [block_starts[ax][i] for ax, i in enumerate(block_id)]
+    hi = [block_starts[ax][i + 1] for ax, i in enumerate(block_id)]
+    dtype = layout.np_dtype
+    if out is None:
+        out = np.empty([b - a for a, b in zip(lo, hi)], dtype)
+    if out.size == 0:
+        return out
+    _check_identity(layout)
     codec = None if layout.codec is None else numcodecs.get_codec(layout.codec)
-    scratch: np.ndarray | None = None  # one buffer for the edge chunks, made when first needed
+    edge: np.ndarray | None = None  # one buffer for the edge chunks, made when first needed
     for origin in itertools.product(*(range(a, b, c) for a, b, c in zip(lo, hi, layout.chunks))):
         index = tuple(o // c for o, c in zip(origin, layout.chunks))
         valid = valid_extent(origin, layout.chunks, layout.shape)
@@ -184,9 +195,9 @@ def _read_block(layout: ChunkLayout, block_starts, block_id: tuple[int, ...] = (
         if whole:
             buf = target
         else:
-            if scratch is None:
-                scratch = np.empty(layout.chunks, dtype)
-            buf = scratch
+            if edge is None:
+                edge = np.empty(layout.chunks, dtype)
+            buf = edge
         if not _decode_into(layout, codec, index, buf, missing):
             target[...] = layout.fill_value
         elif not whole:
@@ -239,6 +250,100 @@ class _BlockReader:
 
     def read_into(self, block_id: tuple[int, ...], out: np.ndarray, region: None = None) -> np.ndarray:
         return _read_block(self.layout, self.block_starts, block_id, out, missing=self.missing)
+
+    def sum_rows(self, block_id: tuple[int, ...], nreduce: int, sum_dtype: np.dtype) -> np.ndarray | None:
+        """``np.sum(block, axis=tuple(range(nreduce)), dtype=sum_dtype, keepdims=True)``, bit for
+        bit, decoding each chunk a MiB at a time into a cached buffer (see ``row_sums``); None
+        when the chunks' codec or layout does not allow it."""
+        return _sum_rows(self.layout, self.block_starts, block_id, nreduce, sum_dtype, self.missing)
+
+
+def _sum_rows(layout: ChunkLayout, block_starts, block_id, nreduce, sum_dtype, missing):
+    blosc = layout.codec is not None and layout.codec.get("id") == "blosc"
+    if layout.codec is not None and not (blosc and blosc_raw.available()):
+        return None
+    lo = [block_starts[ax][i] for ax, i in enumerate(block_id)]
+    hi = [block_starts[ax][i + 1] for ax, i in enumerate(block_id)]
+    if any(b <= a for a, b in zip(lo, hi)):
+        return None
+    _check_identity(layout)
+    dtype = layout.np_dtype
+    nbytes = math.prod(layout.chunks) * dtype.itemsize
+    row_bytes = math.prod(layout.chunks[nreduce:]) * dtype.itemsize
+
+    @contextmanager
+    def rows_of(origin):
+        index = tuple(o // c for o, c in zip(origin, layout.chunks))
+        path = layout.chunk_path(index)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            if missing != "fill":
+                raise _missing(layout, path, index) from None
+            fd = None
+        if fd is None:  # a chunk equal to the fill value, not written
+            def fill(r0, k, out):
+                out[...] = layout.fill_value
+            yield fill
+            return
+        raw = None
+        try:
+            size = os.fstat(fd).st_size
+            raw = scratch.take((size,), np.uint8)  # reused: a fresh buffer per chunk costs faults
+            view, done = memoryview(raw), 0  # type: ignore[arg-type]  # ndarray is a Buffer
+            while done < size:
+                n = os.preadv(fd, [view[done:]], done)
+                if n == 0:
+                    break
+                done += n
+            check_encoded_chunk(layout, None if not blosc else layout.codec, view[:done], path, nbytes)
+            if not blosc:
+                flat = raw.reshape(-1)
+
+                def copy(r0, k, out):
+                    out.reshape(-1).view(np.uint8)[:] = flat[r0 * row_bytes:(r0 + k) * row_bytes]
+                yield copy
+                return
+            _flags, typesize, _n, _block = blosc_raw.header(view[:16])
+            if typesize < 1 or row_bytes % typesize:
+                whole = scratch.take(layout.chunks, dtype)  # rows are not whole Blosc items
+                try:
+                    _decode_into(layout, numcodecs.get_codec(layout.codec), index, whole, missing)
+                    rows = whole.reshape(-1, row_bytes // dtype.itemsize)
+
+                    def copy_rows(r0, k, out):
+                        out[...] = rows[r0:r0 + k]
+                    yield copy_rows
+                finally:
+                    scratch.give(whole)
+                return
+            per_row = row_bytes // typesize
+
+            def decode(r0, k, out):
+                try:
+                    blosc_raw.getitem(raw, r0 * per_row, k * per_row, out)
+                except ValueError as exc:
+                    raise FileFormatError(
+                        f"{path!r}: chunk {index} of {layout.directory!r} does not decode with "
+                        f"{layout.codec}: {exc}. The chunk file is damaged.") from None
+            yield decode
+        finally:
+            os.close(fd)
+            if raw is not None:
+                scratch.give(raw)
+
+    return sum_leading(lo, hi, layout.chunks, layout.shape, nreduce, dtype, sum_dtype, rows_of,
+                       align=_first_blocksize(layout, lo) if blosc else None)
+
+
+def _first_blocksize(layout: ChunkLayout, lo) -> int | None:
+    """The Blosc block size of the block's first chunk (slabs end on its block edges)."""
+    try:
+        with open(layout.chunk_path(tuple(o // c for o, c in zip(lo, layout.chunks))), "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    return blosc_raw.header(head)[3] if len(head) == 16 else None
 
 
 #: A journal of the chunk files a resumable save completed: one ``key size crc32`` line per
