@@ -235,3 +235,27 @@ def test_sums_of_hdf5_and_zarr_reads(ext, data, tmp_path_factory):
         plain = da.from_array(values, chunks=s.data.chunks).sum(axis=axes)
         _check(fast, plain, values.sum(axis=axes))
     s.close_file()
+
+
+@pytest.mark.parametrize("split_every", [None, 2, 3, 9])
+@given(data=st.data())
+def test_tree_of_partial_sums_is_dasks_tree(split_every, data):
+    """The partial sums are added by our own tasks (no dask.array on workers), grouped as
+    dask's tree groups them: bit for bit dask's sum, for many blocks and any split_every."""
+    import dask
+
+    shape = tuple(data.draw(st.lists(st.integers(1, 12), min_size=2, max_size=3)))
+    chunks = tuple(data.draw(st.integers(1, n)) for n in shape)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    values = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "tree.raw")
+    values.tofile(path)
+    x = file_array(path, shape=shape, dtype="<f8", chunks=chunks, frame_ndim=1)
+    with dask.config.set({"split_every": split_every} if split_every else {}):
+        fast = fast_reduce("sum", x, axes)
+        plain = da.from_array(values, chunks=chunks).sum(axis=axes)
+        assert fast is not None
+        got, expected = fast.compute(), plain.compute()
+    assert got.shape == expected.shape and got.tobytes() == expected.tobytes()

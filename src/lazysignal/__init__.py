@@ -12,11 +12,12 @@ Examples
 from typing import TYPE_CHECKING, Any
 
 from .interactive import interactive
-from .io.backends import chunked_file as _chunked_file  # wires memmap reads into array_ops.as_dask
-from .lazy import compute
 from .preferences import preferences  # light; and a name a submodule import must not shadow
 
-del _chunked_file
+# Nothing here imports dask.array: a dask.distributed worker unpickling one of our tasks
+# imports this package first, and dask.array (with scipy behind it) costs it 0.3-0.5 s.
+# ``compute`` is imported on first use (below); the binary-file reader that
+# ``array_ops.as_dask`` uses for memmaps is imported by as_dask when first needed.
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = ["signals", "load", "stack", "compute", "preferences", "proxy", "roi",
 
 if TYPE_CHECKING:
     from . import events, plot, proxy, roi, signals
+    from .lazy import compute
     from .io.load import load
     from .stacking import stack
 
@@ -49,6 +51,11 @@ def __getattr__(name: str) -> Any:
     # signal class is registered before any is chosen). A process that only runs tasks (a
     # dask worker unpickling a block reader from lazysignal.io or lazysignal.expressions)
     # then imports neither matplotlib nor the X-ray database: 3 s per worker measured.
+    if name == "compute":  # light: the lazy module only
+        from .lazy import compute
+
+        globals()["compute"] = compute
+        return compute
     if name in __all__:
         _public_api()
         return globals()[name]

@@ -190,6 +190,10 @@ def as_dask(data: np.ndarray, chunks) -> da.Array:
     >>> as_dask(np.arange(6).reshape(2, 3), chunks=(1, 3)).chunks
     ((1, 1), (3,))
     """
+    if isinstance(data, np.memmap) and not _MEMMAP_READERS:
+        # The binary-file data path registers its reader when imported; the package does not
+        # import it up front (see lazysignal/__init__), so it is imported on first need.
+        from .io.backends import chunked_file  # noqa: F401
     if (_MEMMAP_READERS and isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap)
             and data.flags.c_contiguous and data.filename):
         return _MEMMAP_READERS[-1](data, chunks)

@@ -42,17 +42,23 @@ Examples
 
 from __future__ import annotations
 
-import functools
+import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import numpy as np
-from dask.array import chunk as dask_chunk
 from dask.base import tokenize
 
 from .block_source import scratch, source_of
+
+if TYPE_CHECKING:
+    import dask.array as da
+
+# dask.array is imported where graphs are built, not at module level: a dask.distributed
+# worker unpickling a fused task (or a tree step) imports this module, and importing
+# dask.array (with scipy.sparse and scipy.fft behind it) costs a worker 0.3-0.5 s before its
+# first task, inside the user's timing. Workers then never import it for these sums.
 
 __all__ = ["note_binary", "note_index", "fast_reduce", "describe"]
 
@@ -81,6 +87,8 @@ def note_binary(opname: str, left: Any, right: Any, result: Any) -> Any:
 
     Returns ``result`` (with the record attached when it applies).
     """
+    import dask.array as da
+
     if opname != "mul" or not isinstance(result, da.Array):
         return result
     lazy, const = (left, right) if isinstance(left, da.Array) else (right, left)
@@ -98,6 +106,8 @@ def note_binary(opname: str, left: Any, right: Any, result: Any) -> Any:
 
 def note_index(base: Any, index: tuple, result: Any) -> Any:
     """Record ``result = base[index]`` when every entry of ``index`` is a unit-step slice."""
+    import dask.array as da
+
     if not isinstance(base, da.Array) or not isinstance(result, da.Array):
         return result
     if len(index) != base.ndim or not all(isinstance(k, slice) for k in index):
@@ -142,6 +152,8 @@ def fast_reduce(name: str, data: Any, axes: tuple[int, ...]) -> da.Array | None:
 
     Only ``"sum"`` (and ``"nansum"`` of integers, which is the same thing) is fused.
     """
+    import dask.array as da
+
     if not isinstance(data, da.Array) or not axes or 0 in data.shape:
         return None
     if name != "sum" and not (name == "nansum" and data.dtype.kind in "biu"):
@@ -305,6 +317,8 @@ class _FusedBlock:
 
 
 def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact) -> da.Array | None:
+    import dask.array as da
+
     acc = _accumulator(dtype)
     per_axis = []
     for ax, (w, c) in enumerate(zip(window, base.chunks)):
@@ -332,7 +346,14 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
     token = tokenize(base.name, region, window, const, axes, dtype, final)
     dropped = {"drop_axis": list(axes)} if final else {}
     if source is not None:
-        partials = da.map_blocks(task, chunks=chunks, dtype=acc, meta=meta, name="fused-sum-" + token)
+        # One task per output block calling ``task(block_id)`` -- map_blocks would wrap each
+        # call in a dask.array helper, which a worker would import dask.array to unpickle.
+        from dask.highlevelgraph import HighLevelGraph
+
+        name = "fused-sum-" + token
+        layer: dict = {(name,) + idx: (task, list(idx)) for idx in np.ndindex(*(len(c) for c in chunks))}
+        partials = da.Array(HighLevelGraph.from_collections(name, layer, dependencies=[]), name,
+                            chunks=chunks, dtype=acc, meta=meta)
     else:
         partials = da.map_blocks(_OnBlock(task), base[window], chunks=chunks, dtype=acc, meta=meta,
                                  name="fused-sum-" + token, **dropped)
@@ -377,17 +398,63 @@ def _grouped(task: _FusedBlock, per_axis, axes, itemsize: int, chunks, final: bo
 def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype) -> da.Array:
     """The partial sums added up by the same tree as dask's own ``sum`` of the plain expression.
 
-    ``partials`` is what dask's chunk step makes (one keepdims sum per block), so its tree
-    step is called directly (no second per-block task: on a cluster each task costs
-    scheduler time). Should that private step move, ``da.sum`` of the partials gives the
-    same numbers (a sum over a length-1 axis returns its element) with one task more per block.
+    ``partials`` is what dask's chunk step makes (one keepdims sum per block). The tree is
+    dask's ``_tree_reduce`` step by step -- the same ``split_every`` groups, the groups'
+    partials concatenated as ``_concatenate2`` does and summed by ``np.sum`` with the same
+    arguments, so the same numbers -- built here with task functions of this module, so that
+    the tasks need neither dask.array nor its imports on a worker.
     """
-    try:
-        from dask.array.reductions import _tree_reduce
-    except ImportError:  # pragma: no cover - a dask without it
-        return da.sum(partials, axis=axes, dtype=acc)
-    aggregate = functools.partial(dask_chunk.sum, dtype=acc)
-    return _tree_reduce(partials, aggregate, axes, False, acc, None, None, name="sum")
+    import dask
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
+    # dask's normalisation of split_every (the configured total, shared between the axes).
+    n = max(int(dask.config.get("split_every", 4) ** (1 / (len(axes) or 1))), 2)
+    split = {ax: n for ax in axes}
+    depth = 1
+    for ax, count in enumerate(partials.numblocks):
+        if ax in split and split[ax] != 1:
+            depth = int(max(depth, math.ceil(math.log(count, split[ax]))))
+    token = tokenize(partials.name, axes, acc, n)
+    x = partials
+    for level in range(depth):
+        last = level == depth - 1
+        name = f"sum-{'aggregate' if last else 'partial'}-{level}-{token}"
+        groups = [[list(range(i, min(i + split.get(ax, 1), count)))
+                   for i in range(0, count, split.get(ax, 1))] for ax, count in enumerate(x.numblocks)]
+        layer: dict = {}
+        for index in itertools.product(*(range(len(g)) for g in groups)):
+            members = [groups[ax][i] for ax, i in enumerate(index)]
+            out = index if not last else tuple(i for ax, i in enumerate(index) if ax not in axes)
+            layer[(name,) + out] = (_sum_group, _nested(x.name, members, axes), axes, not last, acc)
+        chunks = tuple((1,) * len(g) if ax in axes else c for ax, (g, c) in enumerate(zip(groups, x.chunks))
+                       if not (last and ax in axes))
+        graph = HighLevelGraph.from_collections(name, layer, dependencies=[x])  # type: ignore[list-item]
+        x = da.Array(graph, name, chunks=chunks, dtype=acc, meta=np.empty((0,) * len(chunks), acc))
+    return x
+
+
+def _nested(name: str, members: list[list[int]], axes: tuple[int, ...], ax: int = 0, prefix=()):
+    """Keys of a group's blocks as nested lists over the reduced axes (dask's ``lol_tuples``)."""
+    if ax == len(members):
+        return (name,) + prefix
+    if ax in axes:
+        return [_nested(name, members, axes, ax + 1, prefix + (i,)) for i in members[ax]]
+    return _nested(name, members, axes, ax + 1, prefix + (members[ax][0],))
+
+
+def _concatenated(parts, axes: list[int]) -> np.ndarray:
+    """Nested lists of arrays joined along ``axes`` (outer list first), as dask's ``_concatenate2``."""
+    if not isinstance(parts, list):
+        return parts
+    if len(axes) > 1:
+        parts = [_concatenated(p, axes[1:]) for p in parts]
+    return np.concatenate(parts, axis=axes[0])
+
+
+def _sum_group(parts, axes: tuple[int, ...], keepdims: bool, acc: np.dtype) -> np.ndarray:
+    """One step of the tree: a group of partial sums, joined and summed (dask's aggregate)."""
+    return np.sum(_concatenated(parts, sorted(axes)), axis=axes, keepdims=keepdims, dtype=acc)
 
 
 class _OnBlock:

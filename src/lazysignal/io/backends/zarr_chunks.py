@@ -20,14 +20,17 @@ import shutil
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import dask.base
 import numcodecs
 import numpy as np
-from dask.highlevelgraph import HighLevelGraph
-from dask.typing import Key
+
+if TYPE_CHECKING:
+    import dask.array as da
+
+# dask.array is imported where graphs are built: a dask.distributed worker that unpickles a
+# block reader then does not import it (0.3-0.5 s before its first task; see expressions).
 
 from ...errors import FileChangedError, FileFormatError, MissingFileError, TruncatedFileError
 from ...block_source import attach, scratch
@@ -223,6 +226,8 @@ def lazy_array(layout: ChunkLayout, *, chunks: Any = None, missing: str = "raise
     >>> x.chunks, float(x.sum().compute())
     (((2, 2, 1), (6,)), 435.0)
     """
+    import dask.array as da
+
     where = f"zarr array {layout.directory!r}"
     request = None if chunks in (None, "auto") else chunks
     blocks = block_sizes(request, layout.shape, layout.chunks, layout.np_dtype, where)
@@ -520,6 +525,9 @@ def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None,
     into place, and the blocks they cover entirely are neither computed nor written.
     Returns the number of blocks computed and written.
     """
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
     aligned = block_sizes(None, layout.shape, layout.chunks, layout.np_dtype, layout.directory)
     if data.chunks != aligned:
         # Multiples of the stored chunks stay as they are; anything else is rechunked.
@@ -548,7 +556,7 @@ def store_array(layout: ChunkLayout, data: da.Array, *, scheduler: Any = None,
         # A layer of write tasks over the needed blocks only: the graph is culled to them, so
         # the blocks already on disk are not even read from their source.
         name = "store-resumed-" + dask.base.tokenize(data.name, [b for b, _ in needed])
-        layer: dict[Key, Any] = {(name, i): (_store_block, target, (data.name,) + block, region)
+        layer: dict[Any, Any] = {(name, i): (_store_block, target, (data.name,) + block, region)
                  for i, (block, region) in enumerate(needed)}
         # da.Array is a dask collection; dask's stubs do not say so to the DaskCollection protocol.
         graph = HighLevelGraph.from_collections(name, layer,
