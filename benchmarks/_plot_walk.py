@@ -6,6 +6,12 @@ that the walk, not the navigator's computation, is measured), then ``MOVES`` mov
 ``s.axes_manager.indices = ...`` across navigation chunk boundaries at ``RATE`` moves per
 second (a human pace: the time between moves is what prefetch can use). Each move's latency
 is the wall time of that assignment; on Agg both libraries draw synchronously inside it.
+
+After the walk, "one chunk read" is measured in the same process: ``s.data[chunk].compute()``
+of one full-size navigation chunk (all its signal) that the walk did not read, first *cold*
+(the file's pages dropped from the page cache with ``posix_fadvise(DONTNEED)``, so it comes
+from disk) and then *warm* (the same read again, best of two). The caller warms the page
+cache again before the next walk.
 """
 
 from __future__ import annotations
@@ -54,8 +60,7 @@ def main() -> None:
             return repr(s._cache_dask_chunk_slice)
     else:
         def reads():
-            st = s._plot.cache.stats
-            return st.misses + st.waits + st.uncached
+            return s._plot.cache.stats.reads  # moves that read (a chunk or their position) or waited
 
     if lib != "peer":
         s._plot.cache.stats.longest_wait_s = 0.0  # the plot's first read is not a move
@@ -71,9 +76,20 @@ def main() -> None:
         waited_moves.append(reads() != before)
         waited += waited_moves[-1]
         time.sleep(max(0.0, tick - time.perf_counter()))
-    # One foreground read of a navigation chunk nobody walked through, for scale.
+    # One read of a full-size navigation chunk, cold (from disk) then warm (page cache).
     chunks = s.data.chunks
-    far = tuple(slice(sum(c[:-1]), sum(c)) for c in chunks[: len(nav_shape)])
+    nav_chunks = chunks[: len(nav_shape)]
+    block = [1 if len(c) > 2 else 0 for c in nav_chunks]  # full size (only a last chunk is smaller)
+    if key == "mrc":  # rows of a chunk three chunks away from the walked row: never prefetched
+        walked = int(np.searchsorted(np.cumsum(nav_chunks[0]), path_xy[0][1], side="right"))
+        block[0] = (walked + 3) % (len(nav_chunks[0]) - 1)
+    far = tuple(slice(sum(c[:b]), sum(c[:b + 1])) for c, b in zip(nav_chunks, block))
+    fd = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+    start = time.perf_counter()
+    s.data[far].compute()
+    cold = time.perf_counter() - start
     read_times = []
     for _ in range(2):
         start = time.perf_counter()
@@ -88,7 +104,8 @@ def main() -> None:
         "lib": lib, "key": key, "moves": moves, "rate": rate, "first_plot_s": round(first, 3),
         "p50_ms": round(float(np.percentile(lat, 50)), 2), "p95_ms": round(float(np.percentile(lat, 95)), 2),
         "max_ms": round(float(lat.max()), 2), "waited": int(waited), "longest_wait_ms": round(float(longest_wait), 1),
-        "chunk_read_ms": round(1e3 * min(read_times), 1), "nav_chunks": [list(c[:3]) for c in chunks[:2]],
+        "chunk_read_ms": round(1e3 * min(read_times), 1), "cold_chunk_read_ms": round(1e3 * cold, 1),
+        "chunk_read_block": [f"{sl.start}:{sl.stop}" for sl in far], "nav_chunks": [list(c[:3]) for c in chunks[:2]],
         "latencies_ms": [round(float(x), 1) for x in lat],
     }))
 

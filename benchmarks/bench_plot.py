@@ -8,10 +8,14 @@ second, each in a fresh process on Agg (``_plot_walk.py``; the peer with its own
 Reported per move: p50 and p95 latency, the slowest move, the number of moves that waited
 for a read (ours: a chunk not yet in the cache; the peer: its one cached chunk replaced) and
 the longest such wait (ours: the time the cache spent reading or waiting; the peer: the
-slowest of those moves), beside one foreground read of a navigation chunk for scale.
+slowest of those moves), beside "one chunk read" of that library in the same process:
+``s.data[chunk].compute()`` of one full-size navigation chunk, cold (the file's pages dropped
+from the page cache first) and warm (again, best of two). The page cache is warmed before
+every walk.
 
-Targets (issue 13): p95 under 50 ms, no move waiting longer than one chunk read, and at
-least 10x better p95 than the peer. ``--quick``: 24 moves instead of 128.
+Targets (issue 13): p95 under 50 ms, no move waiting longer than one chunk read (checked
+against the *warm* read, the stricter), and at least 10x better p95 than the peer.
+``--quick``: 24 moves instead of 128.
 """
 
 from __future__ import annotations
@@ -47,21 +51,24 @@ def run(ctx: Context) -> None:
     if missing:
         raise FileNotFoundError(f"{missing} not in {DATA}: run /work/shared/bench/make_data.py all first.")
     print(f"{'walk':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'waited':>7} {'longest wait':>13} "
-          f"{'chunk read ms':>14}")
+          f"{'chunk read ms warm / cold':>26}")
     for key in FILES:
-        warm_page_cache(DATA / FILES[key])
-        rows = {lib: walk(python, lib, key, moves)
-                for lib, python in (("lazysignal", sys.executable), ("peer", PEER_PYTHON))}
+        rows = {}
+        for lib, python in (("lazysignal", sys.executable), ("peer", PEER_PYTHON)):
+            warm_page_cache(DATA / FILES[key])  # the walk before dropped it to time a cold read
+            rows[lib] = walk(python, lib, key, moves)
         for lib, r in rows.items():
             print(f"{key + ' ' + lib + f' ({moves} moves, {RATE:g}/s)':<34} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
-                  f"{r['max_ms']:8.1f} {r['waited']:7d} {r['longest_wait_ms']:13.1f} {r['chunk_read_ms']:14.1f}"
-                  f"   nav chunks {r['nav_chunks']}",
+                  f"{r['max_ms']:8.1f} {r['waited']:7d} {r['longest_wait_ms']:13.1f} "
+                  f"{r['chunk_read_ms']:12.1f} / {r['cold_chunk_read_ms']:<11.1f}"
+                  f"   nav chunks {r['nav_chunks']}, chunk read {r['chunk_read_block']}",
                   flush=True)
         ours, peer = rows["lazysignal"], rows["peer"]
         ratio = peer["p95_ms"] / ours["p95_ms"]
         met = (ours["p95_ms"] < 50, ours["longest_wait_ms"] <= ours["chunk_read_ms"], ratio >= 10)
-        note = (f"p95 {ours['p95_ms']:.1f} ms vs peer {peer['p95_ms']:.1f} ms = {ratio:.1f}x; "
-                f"targets p95<50 ms / longest wait<=one chunk read / >=10x: "
-                f"{'/'.join('met' if m else 'NOT met' for m in met)}")
+        note = (f"p95 {ours['p95_ms']:.1f} ms vs peer {peer['p95_ms']:.1f} ms = {ratio:.1f}x; longest wait "
+                f"{ours['longest_wait_ms']:.1f} ms vs one chunk read {ours['chunk_read_ms']:.1f} ms warm, "
+                f"{ours['cold_chunk_read_ms']:.1f} ms cold; targets p95<50 ms / longest wait<=one warm chunk "
+                f"read / >=10x: {'/'.join('met' if m else 'NOT met' for m in met)}")
         ctx.record(Result(f"plot walk {key}: p95 per move", ours["p95_ms"] / 1e3, 0, 0.0,
                           limit_seconds=peer["p95_ms"] / 1e3, limit_name="peer", note=note))

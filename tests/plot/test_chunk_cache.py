@@ -1,6 +1,8 @@
 """ChunkCache: reads counted at the storage; prefetch waited on through its futures; byte bound."""
 
+import gc
 import threading
+import weakref
 
 import dask
 import dask.array as da
@@ -226,6 +228,40 @@ def test_block_source_reads_equal_numpy_at_every_position(tmp_path, chunks, regi
         cache.wait()
     assert source.reads  # read through the source, not through dask
     cache.close()
+
+
+def test_a_deferred_prefetch_starts_only_when_asked():
+    x, values, source = counted()
+    cache = ChunkCache(x, 2, max_bytes=10**8, position_first=False)
+    np.testing.assert_array_equal(cache.get((2, 5), defer_prefetch=True), values[2, 5])
+    cache.wait()
+    assert len(source.reads) == 1 and cache.stats.prefetched == 0  # only the move's own chunk
+    cache.start_prefetch()
+    cache.wait()
+    assert cache.stats.prefetched == 4 and len(source.reads) == 5
+    cache.start_prefetch()  # nothing new to start
+    cache.wait()
+    assert len(source.reads) == 5
+    cache.close()
+
+
+def test_close_and_a_dropped_cache_end_the_prefetch_thread():
+    x, _, _ = counted()
+    for drop in (False, True):
+        cache = ChunkCache(x, 2, max_bytes=10**8)
+        cache.get((0, 0))
+        cache.wait()
+        (thread,) = cache._threads
+        assert thread.is_alive()  # kept between moves, waiting for the next one
+        if drop:  # no close(): the thread must not keep the cache (and its chunks) alive
+            ref = weakref.ref(cache)
+            del cache
+            gc.collect()
+            assert ref() is None
+        else:
+            cache.close()
+        thread.join(60)  # (a failsafe bound: the thread ends as soon as it is woken)
+        assert not thread.is_alive()
 
 
 def test_the_cache_never_holds_more_than_its_bound():

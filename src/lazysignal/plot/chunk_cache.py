@@ -37,6 +37,7 @@ import contextvars
 import itertools
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -182,6 +183,8 @@ class ChunkCache:
         self._blocks: OrderedDict[Key, np.ndarray] = OrderedDict()
         self._generation = itertools.count()
         self.reset(data)
+        # A cache dropped without close(): wake its threads so that they end.
+        weakref.finalize(self, _wake, self._changed)
 
     # -- state -------------------------------------------------------------------------
     def reset(self, data: Any = None) -> None:
@@ -201,6 +204,7 @@ class ChunkCache:
             self.stats = CacheStats()
             self._times = _ReadTimes()
             self._last_index: tuple[int, ...] | None = None
+            self._deferred: tuple[Key, tuple[int, ...], Key | None] | None = None
             self._direction: tuple[int, ...] | None = None
             if data is not None:
                 self._data = data
@@ -243,13 +247,15 @@ class ChunkCache:
         return n * self._row_bytes
 
     # -- reading -------------------------------------------------------------------------
-    def get(self, nav_index: Sequence[int]) -> np.ndarray:
+    def get(self, nav_index: Sequence[int], defer_prefetch: bool = False) -> np.ndarray:
         """The signal at ``nav_index`` (navigation indices in numpy order) as a numpy array.
 
         Served from memory when its chunk is cached; otherwise its chunk is read, or its
         position alone when that is cheaper (the chunk then follows in the background), or,
         when the chunk is larger than the bound, the position alone. Then the neighbours are
-        prefetched, most wanted first.
+        prefetched, most wanted first; with ``defer_prefetch`` only once
+        :meth:`start_prefetch` is called (a figure calls it after drawing, so that waking
+        the reading thread, which then wants the GIL, does not delay the frame).
         """
         nav_index = tuple(int(i) for i in nav_index)
         if self._last_index is not None and nav_index != self._last_index:
@@ -285,7 +291,9 @@ class ChunkCache:
                     self.stats.uncached += 1
                     position = self._read_position(nav_index, count=False)
         self.stats.longest_wait_s = max(self.stats.longest_wait_s, time.perf_counter() - start)
-        self._schedule_neighbours(key, nav_index, first=key if chunk_later else None)
+        self._deferred = (key, nav_index, key if chunk_later else None)
+        if not defer_prefetch:
+            self.start_prefetch()
         if block is not None:
             return block[local]
         assert position is not None  # read alone above
@@ -365,6 +373,12 @@ class ChunkCache:
                     found.append((distance, _moved(key, axis, step)))
         return ahead + [k for _, k in sorted(found)] + behind
 
+    def start_prefetch(self) -> None:
+        """Start the background reads wanted around the last :meth:`get` (if not started yet)."""
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            self._schedule_neighbours(*deferred)
+
     def _schedule_neighbours(self, key: Key, nav_index: tuple[int, ...], first: Key | None = None) -> None:
         if not self.prefetch or self.max_bytes <= 0:
             return
@@ -375,14 +389,18 @@ class ChunkCache:
             self._queue = [k for k in wanted if k not in self._blocks and k not in self._inflight]
             self._context = contextvars.copy_context()  # the caller's preferences.set() apply
             self._client = distributed_client()
-            while len(self._threads) < min(self._n_workers, len(self._queue)):
-                thread = threading.Thread(target=self._worker, name="lazysignal-plot-prefetch", daemon=True)
+            while self._queue and len(self._threads) < self._n_workers:
+                # Started once and kept: waking a waiting thread costs the move nothing, while
+                # starting one makes the caller wait for it to run (and then for the GIL back).
+                thread = threading.Thread(target=_prefetch_thread, args=(weakref.ref(self), self._changed),
+                                          name="lazysignal-plot-prefetch", daemon=True)
                 self._threads.append(thread)
                 thread.start()
             self._changed.notify_all()
 
     def _next_read(self) -> tuple[Key, _Read, Any, Any, contextvars.Context] | None:
         """Take the most wanted chunk that fits (under the lock); None when there is none."""
+        dropped = bool(self._queue)
         while self._queue:
             key = self._queue.pop(0)
             if key in self._blocks or key in self._inflight:
@@ -393,40 +411,33 @@ class ChunkCache:
             self._inflight[key] = read
             assert self._context is not None  # set with the queue
             return key, read, self._data, self._client, self._context.copy()
+        if dropped:  # the queue emptied without a read: wait() may return now
+            self._changed.notify_all()
         return None
 
-    def _worker(self) -> None:
-        # A worker ends when nothing is queued (the next move starts another), so no thread
-        # outlives the reads it was started for or keeps a dropped cache alive.
-        me = threading.current_thread()
-        while True:
+    def _run(self, job: tuple[Key, _Read, Any, Any, contextvars.Context]) -> None:
+        """One background read (in a prefetch thread) and its bookkeeping."""
+        key, read, data, client, context = job
+        try:
+            block = context.run(self._read_background, data, key, client)
+        except BaseException as exc:  # handed to whoever waits: get() or wait()
             with self._changed:
-                job = None if self._closed else self._next_read()
-                if job is None:
-                    self._threads.remove(me)
-                    self._changed.notify_all()
-                    return
-            key, read, data, client, context = job
-            try:
-                block = context.run(self._read_background, data, key, client)
-            except BaseException as exc:  # handed to whoever waits: get() or wait()
-                with self._changed:
-                    if self._inflight.get(key) is read:
-                        del self._inflight[key]
-                        self._error = self._error or exc
-                    self._changed.notify_all()
-                read.future.set_exception(exc)
-                continue
-            with self._changed:
-                current = self._inflight.get(key) is read and read.gen == self._gen
-                if current:
-                    # Stored before the future completes, so whoever waits on it finds the chunk.
+                if self._inflight.get(key) is read:
                     del self._inflight[key]
-                    self._blocks[key] = block
-                    self.stats.prefetched += 1
-                    self._times.chunk(time.perf_counter() - read.started, block.nbytes)
+                    self._error = self._error or exc
                 self._changed.notify_all()
-            read.future.set_result(block if current else None)
+            read.future.set_exception(exc)
+            return
+        with self._changed:
+            current = self._inflight.get(key) is read and read.gen == self._gen
+            if current:
+                # Stored before the future completes, so whoever waits on it finds the chunk.
+                del self._inflight[key]
+                self._blocks[key] = block
+                self.stats.prefetched += 1
+                self._times.chunk(time.perf_counter() - read.started, block.nbytes)
+            self._changed.notify_all()
+        read.future.set_result(block if current else None)
 
     def _read_background(self, data: Any, key: Key, client: Any) -> np.ndarray:
         return self._read_chunk(data, key, client, background=True)
@@ -472,7 +483,7 @@ class ChunkCache:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
-            while (self._queue or self._inflight) and self._threads and not self._closed:
+            while (self._queue or self._inflight) and not self._closed:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TimeoutError(f"{len(self._queue) + len(self._inflight)} prefetch read(s) "
@@ -487,6 +498,29 @@ class ChunkCache:
         with self._changed:
             self._closed = True
         self.reset()
+
+
+def _prefetch_thread(ref: weakref.ref, changed: threading.Condition) -> None:
+    """A background reading thread. It holds its cache only while reading, so that a cache
+    dropped without :meth:`ChunkCache.close` is collected (its finalizer wakes the thread to end)."""
+    while True:
+        with changed:
+            while True:
+                cache = ref()
+                if cache is None or cache._closed:
+                    return
+                job = cache._next_read()
+                if job is not None:
+                    break
+                del cache
+                changed.wait()
+        cache._run(job)
+        del cache, job
+
+
+def _wake(changed: threading.Condition) -> None:
+    with changed:
+        changed.notify_all()
 
 
 def _moved(key: Key, axis: int, step: int) -> Key:

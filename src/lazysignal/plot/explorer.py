@@ -99,13 +99,13 @@ class Explorer:
     def _nav_index(self) -> tuple[int, ...]:
         return tuple(reversed(tuple(self.axes_manager.indices)))
 
-    def current_data(self) -> np.ndarray:
+    def current_data(self, defer_prefetch: bool = False) -> np.ndarray:
         """The signal at the current position (numpy, numpy axis order)."""
         data = self.signal.data
         if not len(self.signal.axes_manager.navigation_axes):
             return np.asarray(data.compute() if self.signal.lazy else data)
         if self.cache is not None:
-            return self.cache.get(self._nav_index())
+            return self.cache.get(self._nav_index(), defer_prefetch=defer_prefetch)
         return np.asarray(data[self._nav_index()])
 
     def update(self) -> None:
@@ -114,7 +114,9 @@ class Explorer:
             return
         if self.navigator is not None:
             self.navigator.update()
-        self.signal_view.update(self.current_data())
+        self.signal_view.update(self.current_data(defer_prefetch=True))
+        if self.cache is not None:  # background reads start once the frame is drawn
+            self.cache.start_prefetch()
 
     def _on_data_changed(self) -> None:
         if tuple(self.signal.data.shape) != self._shape:
