@@ -10,7 +10,9 @@ factorised along its smaller side:
 * pixels < channels (4D-STEM stacks with 65,536 channels): the first read accumulates the
   pixels x pixels Gram matrix ``Y Y^T`` block pair by block pair; its eigenvectors are the
   loadings, and the second read accumulates the factors ``Y^T U = V S``. Poisson scaling
-  there needs the channel sums before the Gram matrix, so it costs one more read.
+  there needs the channel sums before the Gram matrix, so it costs one more read, unless
+  that read keeps every block packed (``cache_bytes``): then the Gram matrix and the factors
+  come from memory, one read in all, each block pair unpacked by its own task.
 
 Both orientations follow HyperSpy's eager ``svd_pca``: the factors are unit vectors and the
 loadings carry the singular values when channels <= pixels, the other way round otherwise;
@@ -36,7 +38,7 @@ import scipy.linalg
 from ..errors import DecompositionError
 from ..lazy import compute_arrays
 from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine, whole
-from .treatments import Treatments, combine_sums, place_rows, poisson_scales, sums_pass
+from .treatments import Treatments, sums_kernel, combine_sums, place_rows, poisson_scales, sums_pass
 
 __all__ = ["Factorisation", "svd_decomposition", "flip_signs", "CACHE_BYTES"]
 
@@ -177,16 +179,46 @@ def _pixel_gram(parts: list[Any], u: Unfolded, *,
     else:
         blocks = {(i, j): _gram_pair(ys[i], ys[j]) for i, j in pairs}
         sums = _combine_rows_sums(*[p[1] for p in parts])
-    edges = np.cumsum([0] + [blocks[(i, i)].shape[0] for i in range(len(ys))])
-    gram = np.empty((edges[-1], edges[-1]))
-    for (i, j), g in blocks.items():
-        gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = g
-        gram[edges[j]:edges[j + 1], edges[i]:edges[i + 1]] = g.T
-    return gram, sums
+    return _assembled(blocks, len(ys)), sums
 
 
 def _gram_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
+
+
+def _kept_pixel_gram(kept: Unfolded, tr: Treatments, *,
+                     show_progressbar: bool | None) -> tuple[np.ndarray, dict]:
+    """:func:`_pixel_gram` from blocks kept packed in memory (no read): each block pair's
+    task unpacks its two blocks itself, so memory is the packed blocks plus two unpacked
+    blocks per running task (not every transformed block at once)."""
+    n_cols, nav_ndim = kept.n_cols, kept.nav_ndim
+    blocks = [(block, tr.local(where)) for where, block in kept.blocks()]
+    pairs = list(itertools.combinations_with_replacement(range(len(blocks)), 2))
+    products = [dask.delayed(_packed_pair)(*blocks[i], *blocks[j], n_cols, nav_ndim) for i, j in pairs]
+    sums = dask.delayed(_combine_rows_sums)(*[dask.delayed(_block_sums)(*b, n_cols, nav_ndim) for b in blocks])
+    computed = compute_arrays(*products, sums, show_progressbar=show_progressbar)
+    return _assembled(dict(zip(pairs, computed[:-1])), len(blocks)), computed[-1]
+
+
+def _packed_pair(a: Any, loc_a: Treatments, b: Any, loc_b: Treatments, n_cols: int,
+                 nav_ndim: int) -> np.ndarray:
+    ya = loc_a.rows(whole(a, nav_ndim, n_cols), n_cols)
+    yb = ya if b is a else loc_b.rows(whole(b, nav_ndim, n_cols), n_cols)
+    return ya @ yb.T
+
+
+def _block_sums(block: Any, loc: Treatments, n_cols: int, nav_ndim: int) -> dict[str, Any]:
+    return _rows_kernel(block, loc, n_cols, nav_ndim)[1]
+
+
+def _assembled(blocks: dict[tuple[int, int], np.ndarray], count: int) -> np.ndarray:
+    """The symmetric matrix from its upper block pairs ``(i, j)``, ``i <= j``."""
+    edges = np.cumsum([0] + [blocks[(i, i)].shape[0] for i in range(count)])
+    gram = np.empty((edges[-1], edges[-1]))
+    for (i, j), g in blocks.items():
+        gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = g
+        gram[edges[j]:edges[j + 1], edges[i]:edges[i + 1]] = g.T
+    return gram
 
 
 def _combine_rows_sums(*parts: dict) -> dict:
@@ -249,9 +281,10 @@ def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | No
     reproject_navigation, reproject_signal
         Give masked pixels loadings / masked channels factors by least squares (else NaN).
     cache_bytes
-        Lazy data, channels <= pixels: memory for keeping the blocks of the first read
-        losslessly compressed (Blosc LZ4), so the second pass needs no second read of them;
-        blocks that do not fit are read again. 0: always read twice.
+        Lazy data: memory for keeping the blocks of the first read losslessly packed
+        (narrowest exact type, Blosc LZ4), so later passes need no other read of them; blocks
+        that do not fit are read again. Pixels < channels: used with Poisson scaling only
+        (its sums read), and only when every block fits. 0: always read again.
 
     Examples
     --------
@@ -269,7 +302,7 @@ def svd_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int | No
                               show_progressbar, cache_bytes)
     else:
         result = _by_pixels(u, tr, output_dimension, pca, reproject_navigation, reproject_signal,
-                            show_progressbar)
+                            show_progressbar, cache_bytes)
     return result
 
 
@@ -355,20 +388,34 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
 
 def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: bool,
                reproject_navigation: bool, reproject_signal: bool,
-               show_progressbar: bool | None) -> Factorisation:
+               show_progressbar: bool | None, cache_bytes: int) -> Factorisation:
     n_cols = u.n_cols
     reads = 2
+    source = u
     if tr.poisson:
-        tr = poisson_scales(u, tr, sums_pass(u, tr, show_progressbar=show_progressbar))
-        reads = 3
-    parts = []
-    for where, block in u.blocks():
-        loc = tr.local(where)
-        parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols, u.nav_ndim) if u.lazy
-                     else _rows_kernel(block, loc, n_cols, u.nav_ndim))
-    if u.lazy and show_progressbar:
-        print(f"Pass {reads - 1}/{reads}: pixel Gram matrix and sums", flush=True)
-    gram, stats = _pixel_gram(parts, u, show_progressbar=show_progressbar)
+        # The channel sums must be known before the Gram matrix: a read of their own, which
+        # also keeps the blocks packed when they fit ``cache_bytes`` (then no other read).
+        if u.lazy and cache_bytes > 0:
+            sums, source = reduce_pass(u, lambda b, loc: sums_kernel(b, loc, n_cols), combine_sums,
+                                       local=tr.local, show_progressbar=show_progressbar,
+                                       label="Pass 1/3: sums for Poisson scaling", cache_bytes=int(cache_bytes))
+        else:
+            sums = sums_pass(u, tr, show_progressbar=show_progressbar)
+        tr = poisson_scales(u, tr, sums)
+        reads = 1 if source.cached_fraction == 1 else 3
+    if source.cached_fraction == 1:
+        if show_progressbar:
+            print("Pixel Gram matrix and sums (blocks kept from pass 1)", flush=True)
+        gram, stats = _kept_pixel_gram(source, tr, show_progressbar=show_progressbar)
+    else:
+        parts = []
+        for where, block in source.blocks():
+            loc = tr.local(where)
+            parts.append(dask.delayed(_rows_kernel, nout=2)(block, loc, n_cols, u.nav_ndim) if u.lazy
+                         else _rows_kernel(block, loc, n_cols, u.nav_ndim))
+        if u.lazy and show_progressbar:
+            print(f"Pass {reads - 1}/{reads}: pixel Gram matrix and sums", flush=True)
+        gram, stats = _pixel_gram(parts, u, show_progressbar=show_progressbar)
     n = stats["n"]
     keep = np.ones(u.n_rows, bool) if tr.nav_keep is None else tr.nav_keep.reshape(-1)
     if tr.centre == "navigation":
@@ -389,12 +436,12 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
         full = loc.rows(whole(block, u.nav_ndim, n_cols), n_cols, all_channels=True)
         return loc.fit_rows(full).T @ loc.fit_rows(lo)
 
-    pieces = u.blocks()
+    pieces = source.blocks()
     if u.lazy:
         f_parts = [dask.delayed(factors_kernel)(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                    for wh, b in pieces]
         if show_progressbar:
-            print(f"Pass {reads}/{reads}: factors", flush=True)
+            print(f"Pass {reads}/{reads}: factors" if reads > 1 else "Factors (blocks kept from pass 1)", flush=True)
         (factors,) = compute_arrays(tree_combine(f_parts, _add), show_progressbar=show_progressbar)
     else:
         factors = sum(factors_kernel(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))

@@ -157,7 +157,7 @@ def check_masks(navigation_mask: Any, signal_mask: Any, nav_shape: tuple[int, ..
     return out[0], out[1]
 
 
-def _sums_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict[str, Any]:
+def sums_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict[str, Any]:
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
     fit = tr.fit_rows(x)
@@ -197,7 +197,7 @@ def sums_pass(u: Unfolded, tr: Treatments, *, show_progressbar: bool | None = No
     ([6.0, 9.0], 0)
     """
     n_cols = u.n_cols
-    return reduce_pass(u, lambda b, loc: _sums_kernel(b, loc, n_cols), combine_sums, local=tr.local,
+    return reduce_pass(u, lambda b, loc: sums_kernel(b, loc, n_cols), combine_sums, local=tr.local,
                        show_progressbar=show_progressbar, label="Pass: sums for Poisson scaling")
 
 
