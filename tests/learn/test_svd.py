@@ -238,17 +238,19 @@ def test_pixel_gram_with_split_signal_chunks(rank3, chunks):
     np.testing.assert_allclose(lazy.get_decomposition_model().data.compute(), x, atol=1e-10)
 
 
+@pytest.mark.parametrize("poisson", [True, False])
 @pytest.mark.parametrize("algorithm", ["SVD", "PCA"])
-def test_pixel_gram_with_poisson_reads_once_when_blocks_are_kept(algorithm, counted_array):
+def test_pixel_gram_reads_once_when_blocks_are_kept(algorithm, poisson, counted_array):
     rng = np.random.default_rng(4)
     x = rng.poisson(rng.random((3, 4, 2)) @ (6 * rng.random((2, 60))) + 0.5).astype(float)  # 12 pixels < 60 channels
     eager = Signal1D(x)
-    eager.decomposition(algorithm=algorithm, normalize_poissonian_noise=True, output_dimension=3, print_info=False)
-    for cache_bytes, expected in ((None, 1), (0, 3)):  # default budget: everything kept; none: three reads
+    eager.decomposition(algorithm=algorithm, normalize_poissonian_noise=poisson, output_dimension=3, print_info=False)
+    # Default budget: every block kept packed, one read. None: Gram read, factors read (+ Poisson sums read).
+    for cache_bytes, expected in ((None, 1), (0, 3 if poisson else 2)):
         array, reads = counted_array(x, (1, 4, 20))
         lazy = Signal1D(array)
         options = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
-        lazy.decomposition(algorithm=algorithm, normalize_poissonian_noise=True, output_dimension=3,
+        lazy.decomposition(algorithm=algorithm, normalize_poissonian_noise=poisson, output_dimension=3,
                            print_info=False, **options)
         assert set(Counter(reads).values()) == {expected} and len(Counter(reads)) == 9
         a, b = eager.learning_results, lazy.learning_results

@@ -36,8 +36,8 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import DecompositionError
-from ..lazy import compute_arrays
-from .passes import Unfolded, as_rows, map_pass, reduce_pass, tree_combine, whole
+from .passes import (Unfolded, as_rows, compute_pass, map_pass, pack_block, reduce_pass, slab_rows,
+                     tree_combine, whole)
 from .treatments import Treatments, sums_kernel, combine_sums, place_rows, poisson_scales, sums_pass
 
 __all__ = ["Factorisation", "svd_decomposition", "flip_signs", "CACHE_BYTES"]
@@ -174,7 +174,7 @@ def _pixel_gram(parts: list[Any], u: Unfolded, *,
     if u.lazy:
         products = [dask.delayed(_gram_pair)(ys[i], ys[j]) for i, j in pairs]
         sums = dask.delayed(_combine_rows_sums)(*[p[1] for p in parts])
-        computed = compute_arrays(*products, sums, show_progressbar=show_progressbar)
+        computed = compute_pass(*products, sums, show_progressbar=show_progressbar)
         blocks, sums = dict(zip(pairs, computed[:-1])), computed[-1]
     else:
         blocks = {(i, j): _gram_pair(ys[i], ys[j]) for i, j in pairs}
@@ -186,18 +186,23 @@ def _gram_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
-def _kept_pixel_gram(kept: Unfolded, tr: Treatments, *,
-                     show_progressbar: bool | None) -> tuple[np.ndarray, dict]:
-    """:func:`_pixel_gram` from blocks kept packed in memory (no read): each block pair's
-    task unpacks its two blocks itself, so memory is the packed blocks plus two unpacked
-    blocks per running task (not every transformed block at once)."""
-    n_cols, nav_ndim = kept.n_cols, kept.nav_ndim
-    blocks = [(block, tr.local(where)) for where, block in kept.blocks()]
+def _packed_pixel_gram(u: Unfolded, tr: Treatments, *, show_progressbar: bool | None,
+                       ) -> tuple[np.ndarray, dict, list[Any]]:
+    """:func:`_pixel_gram` for lazy data, in one read at most: each block not already kept
+    packed (``u``'s cache) is read and packed once by its own task, and each block pair's task
+    unpacks the two blocks it multiplies. Memory is the packed blocks plus two unpacked blocks
+    per running task, not every transformed block at once. Also returns the packed blocks."""
+    n_cols, nav_ndim = u.n_cols, u.nav_ndim
+    step = slab_rows(n_cols)
+    packs = [block if isinstance(block, list) else dask.delayed(pack_block)(block, nav_ndim, step)
+             for _, block in u.fused_blocks()]
+    blocks = [(pack, tr.local(where)) for (where, _), pack in zip(u.fused_blocks(), packs)]
     pairs = list(itertools.combinations_with_replacement(range(len(blocks)), 2))
     products = [dask.delayed(_packed_pair)(*blocks[i], *blocks[j], n_cols, nav_ndim) for i, j in pairs]
     sums = dask.delayed(_combine_rows_sums)(*[dask.delayed(_block_sums)(*b, n_cols, nav_ndim) for b in blocks])
-    computed = compute_arrays(*products, sums, show_progressbar=show_progressbar)
-    return _assembled(dict(zip(pairs, computed[:-1])), len(blocks)), computed[-1]
+    computed = compute_pass(*products, sums, *packs, show_progressbar=show_progressbar)
+    gram = _assembled(dict(zip(pairs, computed[: len(pairs)])), len(blocks))
+    return gram, computed[len(pairs)], list(computed[len(pairs) + 1:])
 
 
 def _packed_pair(a: Any, loc_a: Treatments, b: Any, loc_b: Treatments, n_cols: int,
@@ -402,11 +407,19 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
         else:
             sums = sums_pass(u, tr, show_progressbar=show_progressbar)
         tr = poisson_scales(u, tr, sums)
-        reads = 1 if source.cached_fraction == 1 else 3
-    if source.cached_fraction == 1:
+        reads = 3
+    if u.lazy:
+        kept_before = source.cached_fraction == 1
         if show_progressbar:
-            print("Pixel Gram matrix and sums (blocks kept from pass 1)", flush=True)
-        gram, stats = _kept_pixel_gram(source, tr, show_progressbar=show_progressbar)
+            print("Pixel Gram matrix and sums (blocks kept from pass 1)" if kept_before else
+                  f"Pass {2 if tr.poisson else 1}: pixel Gram matrix and sums", flush=True)
+        gram, stats, packs = _packed_pixel_gram(source, tr, show_progressbar=show_progressbar)
+        reads = 1 if kept_before else (2 if tr.poisson else 1)
+        # The factors pass takes the packed blocks from memory when they fit the budget.
+        if kept_before or (cache_bytes > 0 and sum(p.nbytes for pack in packs for p in pack) <= cache_bytes):
+            source = u.with_cache(packs)
+        else:
+            reads += 1
     else:
         parts = []
         for where, block in source.blocks():
@@ -441,8 +454,8 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
         f_parts = [dask.delayed(factors_kernel)(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                    for wh, b in pieces]
         if show_progressbar:
-            print(f"Pass {reads}/{reads}: factors" if reads > 1 else "Factors (blocks kept from pass 1)", flush=True)
-        (factors,) = compute_arrays(tree_combine(f_parts, _add), show_progressbar=show_progressbar)
+            print("Factors (blocks kept in memory)" if source.cached_fraction == 1 else "Pass: factors", flush=True)
+        (factors,) = compute_pass(tree_combine(f_parts, _add), show_progressbar=show_progressbar)
     else:
         factors = sum(factors_kernel(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                       for wh, b in pieces)
