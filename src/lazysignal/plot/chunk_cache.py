@@ -275,7 +275,7 @@ class ChunkCache:
         position = None
         chunk_later = False  # the position was read alone: its chunk goes first in the queue
         if block is None and read is not None:
-            if self._position_first(key):  # a position costs under half its chunk: don't wait
+            if self._alone_beats_waiting(key, read):
                 position = self._read_position(nav_index)
             else:
                 self.stats.waits += 1
@@ -305,6 +305,18 @@ class ChunkCache:
         chunk_s = self._times.chunk_s(self._block_bytes(key))
         position_s = self._times.position_s
         return position_s is None or chunk_s is None or position_s < 0.5 * chunk_s
+
+    def _alone_beats_waiting(self, key: Key, read: _Read) -> bool:
+        """Whether to read the position alone rather than wait for its chunk's read in flight:
+        when the position costs under half of what that chunk read costs (at least the time it
+        has run so far). A position of a compressed chunk costs the whole chunk: wait for it."""
+        if self.position_first is not None:
+            return self.position_first
+        position_s = self._times.position_s
+        if position_s is None:
+            return False
+        chunk_s = self._times.chunk_s(self._block_bytes(key)) or 0.0
+        return position_s < 0.5 * max(chunk_s, time.perf_counter() - read.started)
 
     def _read_position(self, nav_index: tuple[int, ...], count: bool = True) -> np.ndarray:
         start = time.perf_counter()
