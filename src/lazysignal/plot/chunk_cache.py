@@ -149,8 +149,8 @@ class ChunkCache:
         When a position's chunk is not in memory: True reads the position alone and the
         chunk in the background; False reads the whole chunk at once; None (default) decides
         from measured read times (the position alone while it read in under half the time of
-        its chunk; before anything was measured, the position alone). Without ``prefetch``
-        the whole chunk is read.
+        its chunk; the first read of all is a whole chunk, the first after it a position
+        alone, to measure both). Without ``prefetch`` the whole chunk is read.
 
     Examples
     --------
@@ -304,7 +304,12 @@ class ChunkCache:
             return self.position_first
         chunk_s = self._times.chunk_s(self._block_bytes(key))
         position_s = self._times.position_s
-        return position_s is None or chunk_s is None or position_s < 0.5 * chunk_s
+        if chunk_s is None:
+            # The first read (a plot's first frame): the whole chunk, so that the moves right
+            # after it find it in memory and the one-time costs of a first read (opening the
+            # file, warming imports) are not paid again by a background read they wait for.
+            return False
+        return position_s is None or position_s < 0.5 * chunk_s
 
     def _alone_beats_waiting(self, key: Key, read: _Read) -> bool:
         """Whether to read the position alone rather than wait for its chunk's read in flight:
