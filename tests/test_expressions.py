@@ -259,3 +259,23 @@ def test_tree_of_partial_sums_is_dasks_tree(split_every, data):
         assert fast is not None
         got, expected = fast.compute(), plain.compute()
     assert got.shape == expected.shape and got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("axes", [(0,), (0, 1)])
+@pytest.mark.parametrize("split_every", [None, 2, 8])
+def test_read_tasks_add_up_whole_subtrees(axes, split_every):
+    """With many blocks along the reduced axes, each read task sums a whole subtree of dask's
+    tree (fewer tasks on a cluster); the result is still dask's, bit for bit."""
+    import dask
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(37, 3, 10)) * 10.0 ** rng.integers(-8, 9, size=(37, 3, 10))
+    path = os.path.join(tempfile.mkdtemp(), "subtrees.raw")
+    values.tofile(path)
+    x = file_array(path, shape=values.shape, dtype="<f8", chunks=(1, 1, 5), frame_ndim=1)
+    with dask.config.set({"split_every": split_every} if split_every else {}):
+        fast = fast_reduce("sum", x, axes)
+        plain = da.from_array(values, chunks=(1, 1, 5)).sum(axis=axes)
+        reads = [k for k in dict(fast.__dask_graph__()) if str(k[0]).startswith("fused-sum-")]
+        assert len(reads) < x.npartitions  # subtrees, not one task per block
+        assert fast.compute().tobytes() == plain.compute().tobytes()

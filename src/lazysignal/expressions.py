@@ -267,7 +267,13 @@ class _FusedBlock:
     #: (axis, output block -> piece indices) when a task sums several small blocks.
     groups: tuple[int, list[list[int]]] | None = None
 
+    #: (levels, split) when a task also adds its blocks' partial sums up the first ``levels``
+    #: levels of dask's tree (a whole subtree: see ``_folded``).
+    fold: tuple[int, int] | None = None
+
     def __call__(self, block_id=None):
+        if self.fold is not None:
+            return self._subtree(block_id)
         if self.groups is None:
             return self.one(block_id)
         # Several blocks along one kept axis: their sums side by side (no arithmetic changes).
@@ -279,6 +285,31 @@ class _FusedBlock:
             parts.append(self.one(tuple(full)))
         kept = axis - sum(1 for ax in self.axes if ax < axis) if not self.keepdims else axis
         return np.concatenate(parts, axis=kept)
+
+    def _subtree(self, block_id):
+        """The partial sum of one subtree of dask's tree: ``split ** levels`` consecutive blocks
+        along each reduced axis (fewer at the end), each summed as a task of its own would,
+        then joined and summed ``levels`` times in groups of ``split`` as the tree's tasks
+        would (``_sum_group``): the same numbers, a few tasks instead of many."""
+        assert self.fold is not None
+        levels, split = self.fold
+        full = list(self.full_id(block_id))
+        span = split ** levels
+        axes = sorted(self.axes)
+        ranges = [range(full[ax] * span, min((full[ax] + 1) * span, len(self.pieces[ax]))) for ax in axes]
+        items: dict[tuple[int, ...], np.ndarray] = {}
+        for combo in itertools.product(*ranges):
+            for ax, i in zip(axes, combo):
+                full[ax] = i
+            items[tuple(i - r.start for i, r in zip(combo, ranges))] = self.one(tuple(full))
+        for _ in range(levels):
+            grouped: dict[tuple[int, ...], list] = {}
+            for index in sorted(items):
+                grouped.setdefault(tuple(i // split for i in index), []).append(index)
+            items = {g: _sum_group(_nest_items(items, members), self.axes, True, self.acc)
+                     for g, members in grouped.items()}
+        (total,) = items.values()
+        return total
 
     def one(self, block_id):
         base_id, local, lo, hi = self.bounds(block_id)
@@ -340,10 +371,21 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
             for c, w, r in zip(const.shape, window, region))])
     task = _FusedBlock(source, base, per_axis, [w.start for w in window], const, axes,
                        np.dtype(dtype), acc, exact, keepdims=not final)
+    split, depth = _tree_shape([len(p) for p in per_axis], axes)
+    levels = 0
     if source is not None:
-        chunks = _grouped(task, per_axis, axes, base.dtype.itemsize, chunks, final)
+        if final or exact:
+            # Not for a float tree: it would join partials several kept blocks wide, and numpy
+            # may add the same numbers in another order over a wider array.
+            chunks = _grouped(task, per_axis, axes, base.dtype.itemsize, chunks, final)
+        if not final and task.groups is None:
+            levels = _subtree_levels(per_axis, axes, split, depth)
+            if levels:
+                task.fold = (levels, split)
+                chunks = tuple((1,) * math.ceil(len(p) / split ** levels) if ax in axes else c
+                               for ax, (p, c) in enumerate(zip(per_axis, chunks)))
     meta = np.empty((0,) * len(chunks), acc)
-    token = tokenize(base.name, region, window, const, axes, dtype, final)
+    token = tokenize(base.name, region, window, const, axes, dtype, final, levels)
     dropped = {"drop_axis": list(axes)} if final else {}
     if source is not None:
         # One task per output block calling ``task(block_id)`` -- map_blocks would wrap each
@@ -357,7 +399,44 @@ def _fused_sum(base: da.Array, source, region, window, const, axes, dtype, exact
     else:
         partials = da.map_blocks(_OnBlock(task), base[window], chunks=chunks, dtype=acc, meta=meta,
                                  name="fused-sum-" + token, **dropped)
-    return partials if final else _sum_partials(partials, axes, acc)
+    return partials if final else _sum_partials(partials, axes, acc, depth - levels)
+
+
+def _tree_shape(numblocks: list[int], axes: tuple[int, ...]) -> tuple[int, int]:
+    """(split per reduced axis, depth) of dask's tree for a sum over ``axes`` of blocks
+    ``numblocks`` (``_tree_reduce``'s normalisation of the configured ``split_every``)."""
+    import dask
+
+    split = max(int(dask.config.get("split_every", 4) ** (1 / (len(axes) or 1))), 2)
+    depth = 1
+    for ax, count in enumerate(numblocks):
+        if ax in axes:
+            depth = int(max(depth, math.ceil(math.log(count, split))))
+    return split, depth
+
+
+#: A task reading whole subtrees keeps at least this many tasks (two workers, four each).
+SUBTREE_TASKS = 8
+
+
+def _subtree_levels(per_axis, axes, split: int, depth: int) -> int:
+    """How many levels of the tree each read task adds up itself (0: one block per task).
+
+    On a cluster every task and every partial sum moved between workers costs scheduler and
+    network time (a zspy navigation sum: 32 read tasks and 28 tree tasks). A read task
+    covering a whole subtree of the tree computes the same numbers with fewer tasks; the
+    subtrees stay small enough to leave ``SUBTREE_TASKS`` tasks, and the last level (the
+    aggregate) always remains a task of its own.
+    """
+    kept = math.prod(len(p) for ax, p in enumerate(per_axis) if ax not in axes)
+    levels = 0
+    while levels + 1 < depth:
+        span = split ** (levels + 1)
+        tasks = kept * math.prod(math.ceil(len(per_axis[ax]) / span) for ax in axes)
+        if tasks < SUBTREE_TASKS:
+            break
+        levels += 1
+    return levels
 
 
 #: A fused task reads about this much at least: a task costs scheduler time (a few ms on a
@@ -395,7 +474,8 @@ def _grouped(task: _FusedBlock, per_axis, axes, itemsize: int, chunks, final: bo
     return tuple(chunks)
 
 
-def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype) -> da.Array:
+def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype,
+                  depth: int | None = None) -> da.Array:
     """The partial sums added up by the same tree as dask's own ``sum`` of the plain expression.
 
     ``partials`` is what dask's chunk step makes (one keepdims sum per block). The tree is
@@ -404,18 +484,14 @@ def _sum_partials(partials: da.Array, axes: tuple[int, ...], acc: np.dtype) -> d
     arguments, so the same numbers -- built here with task functions of this module, so that
     the tasks need neither dask.array nor its imports on a worker.
     """
-    import dask
     import dask.array as da
     from dask.highlevelgraph import HighLevelGraph
 
-    # dask's normalisation of split_every (the configured total, shared between the axes).
-    n = max(int(dask.config.get("split_every", 4) ** (1 / (len(axes) or 1))), 2)
+    # ``depth`` levels remain (fewer than dask's when read tasks added up whole subtrees).
+    n, full_depth = _tree_shape(list(partials.numblocks), axes)
+    depth = full_depth if depth is None else depth
     split = {ax: n for ax in axes}
-    depth = 1
-    for ax, count in enumerate(partials.numblocks):
-        if ax in split and split[ax] != 1:
-            depth = int(max(depth, math.ceil(math.log(count, split[ax]))))
-    token = tokenize(partials.name, axes, acc, n)
+    token = tokenize(partials.name, axes, acc, n, depth)
     x = partials
     for level in range(depth):
         last = level == depth - 1
@@ -441,6 +517,15 @@ def _nested(name: str, members: list[list[int]], axes: tuple[int, ...], ax: int 
     if ax in axes:
         return [_nested(name, members, axes, ax + 1, prefix + (i,)) for i in members[ax]]
     return _nested(name, members, axes, ax + 1, prefix + (members[ax][0],))
+
+
+def _nest_items(items: dict, members: list[tuple[int, ...]]):
+    """The items of a group as nested lists over the reduced axes (outer axis first)."""
+    if not members[0]:
+        return items[members[0]]
+    firsts = sorted({m[0] for m in members})
+    return [_nest_items({k[1:]: v for k, v in items.items() if k[0] == f},
+                        [m[1:] for m in members if m[0] == f]) for f in firsts]
 
 
 def _concatenated(parts, axes: list[int]) -> np.ndarray:
