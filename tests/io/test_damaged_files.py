@@ -145,3 +145,17 @@ def test_damaged_zip_zspy_is_our_error_when_computed(tmp_path):
     with pytest.raises(FileFormatError, match=r"a\.zspy.*zip"):
         ls.load(bad, lazy=True).data.compute()
     shutil.rmtree(bad.parent)
+
+
+def test_the_checker_reads_only_lines_its_child_finished_writing(tmp_path):
+    # The child appends a JSON line per case while the parent polls the file: a line caught
+    # half written (no newline yet) is left for the next poll (it once failed a suite run).
+    from lazysignal.testing.damage import _complete_lines
+
+    progress = tmp_path / "progress.jsonl"
+    assert _complete_lines(progress) == []
+    progress.write_text('{"start": 0}\n{"index": 0, "outcomes": {"eager": "ou')
+    assert _complete_lines(progress) == ['{"start": 0}']
+    with progress.open("a") as f:
+        f.write('rs"}}\n')
+    assert _complete_lines(progress)[1] == '{"index": 0, "outcomes": {"eager": "ours"}}'

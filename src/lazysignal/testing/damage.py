@@ -622,8 +622,8 @@ def _check(path: Path, directory: Path, options: dict, companions, cases: list[D
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         started, current, last_line = time.monotonic(), None, 0
         while True:
-            lines = progress.read_text().splitlines() if progress.exists() else []
-            for line in lines[last_line:]:
+            code = proc.poll()  # before reading: what the child wrote before it ended is read
+            for line in _complete_lines(progress)[last_line:]:
                 record = json.loads(line)
                 if "start" in record:
                     current, started = record["start"], time.monotonic()
@@ -631,8 +631,7 @@ def _check(path: Path, directory: Path, options: dict, companions, cases: list[D
                     results[record["index"]].outcomes = record["outcomes"]
                     results[record["index"]].errors = record["errors"]
                     current = None
-            last_line = len(lines)
-            code = proc.poll()
+                last_line += 1
             if code is not None:
                 err = proc.stderr.read() if proc.stderr else ""
                 break
@@ -655,6 +654,13 @@ def _check(path: Path, directory: Path, options: dict, companions, cases: list[D
             raise RuntimeError(f"the damage checker's child failed outside a case: {err[-2000:]}")
         pending = [c for c in pending if c["index"] not in done]
     return DamageReport(str(path), [results[i] for i in range(len(cases))])
+
+
+def _complete_lines(progress: Path) -> list[str]:
+    """The lines of the child's progress file that it has finished writing (a line being
+    written while the parent reads has no newline yet)."""
+    text = progress.read_text() if progress.exists() else ""
+    return text[: text.rfind("\n") + 1].splitlines()
 
 
 def _expected_arrays(path: Path, directory: Path, options: dict, timeout: float) -> list[str]:
