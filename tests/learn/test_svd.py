@@ -257,3 +257,24 @@ def test_pixel_gram_reads_once_when_blocks_are_kept(algorithm, poisson, counted_
         np.testing.assert_allclose(b.explained_variance, a.explained_variance, rtol=1e-9)
         np.testing.assert_allclose(lazy.get_decomposition_model().data.compute(),
                                    eager.get_decomposition_model().data, atol=1e-9)
+
+
+@pytest.mark.parametrize("algorithm", ["SVD", "PCA"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_pixel_gram_blocks_that_do_not_span_navigation_rows(algorithm, masked):
+    """12 pixels < 40 channels in (2, 3) navigation tiles of a (3, 4) navigation: the pixel Gram
+    matrix assembled block by block is put back in navigation order (it was left in block
+    order: loadings permuted, masks applied to the wrong pixels)."""
+    rng = np.random.default_rng(5)
+    x = rng.random((3, 4, 3)) @ rng.random((3, 40)) + 0.01 * rng.random((3, 4, 40))
+    mask = np.zeros((4, 3), bool)  # axes_manager order
+    if masked:
+        mask[1:3, 1] = True
+    kwargs = dict(algorithm=algorithm, output_dimension=3, navigation_mask=mask, print_info=False)
+    eager, lazy = Signal1D(x), Signal1D(x).as_lazy(chunks=(2, 3, 40))
+    eager.decomposition(**kwargs)
+    lazy.decomposition(**kwargs)
+    a, b = eager.learning_results, lazy.learning_results
+    np.testing.assert_allclose(b.explained_variance, a.explained_variance, rtol=1e-9)
+    _same_up_to_sign(b.loadings, a.loadings, atol=1e-9)
+    _same_up_to_sign(b.factors, a.factors, atol=1e-9)

@@ -15,7 +15,8 @@ factorised along its smaller side:
   come from memory, one read in all, each block pair unpacked by its own task.
 
 Both orientations follow HyperSpy's eager ``svd_pca``: the factors are unit vectors and the
-loadings carry the singular values when channels <= pixels, the other way round otherwise;
+loadings carry the singular values when channels <= pixels, the other way round otherwise
+(PCA: always unit factors, as scikit-learn's PCA and the peer's);
 ``explained_variance`` is ``S**2 / n`` (``n`` fitted pixels; ``n - 1`` for PCA, as
 scikit-learn), and ``explained_variance_ratio`` is the fraction of the total variance (all
 components, not only those kept). Each component's sign makes the largest element (in
@@ -28,6 +29,7 @@ eager ones up to rounding.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +65,8 @@ class Factorisation:
     reads: int = 2
     #: Poisson scaling with per-channel centring: the mean of pixel i is ``mean * mean_row_scale[i]``.
     mean_row_scale: np.ndarray | None = None
+    #: Poisson scaling with per-pixel centring: the mean of channel j is ``mean * mean_col_scale[j]``.
+    mean_col_scale: np.ndarray | None = None
 
 
 def flip_signs(scaled: np.ndarray, other: np.ndarray) -> None:
@@ -115,8 +119,10 @@ def _gram_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict:
         sums = tr.fit_rows(row_sums)
         fit_rows = fit_rows * (1.0 / np.sqrt(np.where(sums <= 0, 1.0, sums)))[:, None]
     y = fit_rows if tr.sig_keep is None else fit_rows[:, tr.sig_keep]
-    if tr.centre == "signal":
+    if tr.centre == "signal" and not tr.poisson:
         y = y - y.mean(axis=1, keepdims=True)
+    # With Poisson scaling the pixels are centred after the channel scaling, whose scales come
+    # only at the end of the read: the uncentred Gram matrix is kept and centred then.
     if tr.centre == "navigation":
         # Centred per block and merged with Chan's formula: no cancellation of a large mean.
         out["ycols"] = fit_rows.sum(axis=0)
@@ -155,7 +161,12 @@ def _rows_kernel(block: np.ndarray, tr: Treatments, n_cols: int,
     block = whole(block, nav_ndim, n_cols)
     x = as_rows(block, n_cols)
     fit_cols = x if tr.sig_keep is None else x[:, tr.sig_keep]
-    sums: dict[str, Any] = {"rows": [fit_cols.sum(axis=1)], "cols": tr.fit_rows(x).sum(axis=0),
+    # Per-pixel centring of Poisson-scaled data (scales known before this read): the row sums
+    # are weighted by the inverse channel scales, so rows / m is each pixel's mean times its scale.
+    weighted = tr.poisson and tr.centre == "signal"
+    row_sums = fit_cols @ (1.0 / tr.scales()[1][slice(None) if tr.sig_keep is None else tr.sig_keep]) \
+        if weighted else fit_cols.sum(axis=1)
+    sums: dict[str, Any] = {"rows": [row_sums], "cols": tr.fit_rows(x).sum(axis=0),
             "n": int(tr.fit_rows(fit_cols).shape[0]), "negative": 0}
     y = tr.rows(block, n_cols)  # scaled and centred per pixel; per-channel centring is J G J
     if tr.centre == "navigation":
@@ -180,7 +191,7 @@ def _pixel_gram(parts: list[Any], u: Unfolded, *,
     else:
         blocks = {(i, j): _gram_pair(ys[i], ys[j]) for i, j in pairs}
         sums = _combine_rows_sums(*[p[1] for p in parts])
-    return _assembled(blocks, len(ys)), sums
+    return _assembled(blocks, [where for where, _ in u.blocks()], u.nav_shape), sums
 
 
 def _gram_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -202,7 +213,8 @@ def _packed_pixel_gram(u: Unfolded, tr: Treatments, *, show_progressbar: bool | 
     products = [dask.delayed(_packed_pair)(*blocks[i], *blocks[j], n_cols, nav_ndim) for i, j in pairs]
     sums = dask.delayed(_combine_rows_sums)(*[dask.delayed(_block_sums)(*b, n_cols, nav_ndim) for b in blocks])
     computed = compute_pass(*products, sums, *packs, show_progressbar=show_progressbar)
-    gram = _assembled(dict(zip(pairs, computed[: len(pairs)])), len(blocks))
+    gram = _assembled(dict(zip(pairs, computed[: len(pairs)])), [where for where, _ in u.fused_blocks()],
+                      u.nav_shape)
     return gram, computed[len(pairs)], list(computed[len(pairs) + 1:])
 
 
@@ -217,14 +229,34 @@ def _block_sums(block: Any, loc: Treatments, n_cols: int, nav_ndim: int) -> dict
     return _rows_kernel(block, loc, n_cols, nav_ndim)[1]
 
 
-def _assembled(blocks: dict[tuple[int, int], np.ndarray], count: int) -> np.ndarray:
-    """The symmetric matrix from its upper block pairs ``(i, j)``, ``i <= j``."""
+def _assembled(blocks: dict[tuple[int, int], np.ndarray], wheres: list[Any],
+               nav_shape: tuple[int, ...]) -> np.ndarray:
+    """The symmetric matrix from its upper block pairs ``(i, j)``, ``i <= j``, its rows and
+    columns in navigation (C) order: block ``i`` holds the pixels of ``wheres[i]``, which
+    need not be consecutive (a block of a 2-D navigation that does not span its rows).
+
+    Examples
+    --------
+    >>> from lazysignal.learn.passes import Block
+    >>> wheres = [Block((slice(0, 2), slice(0, 1))), Block((slice(0, 2), slice(1, 2)))]  # 2 x 2, by columns
+    >>> g = _assembled({(0, 0): np.array([[0.0, 2], [2, 22]]), (0, 1): np.array([[1.0, 3], [21, 23]]),
+    ...                 (1, 1): np.array([[11.0, 13], [13, 33]])}, wheres, (2, 2))
+    >>> g.tolist()  # g[a, b] = 10 * a + b for pixels a <= b in C order
+    [[0.0, 1.0, 2.0, 3.0], [1.0, 11.0, 21.0, 13.0], [2.0, 21.0, 22.0, 23.0], [3.0, 13.0, 23.0, 33.0]]
+    """
+    count = len(wheres)
     edges = np.cumsum([0] + [blocks[(i, i)].shape[0] for i in range(count)])
     gram = np.empty((edges[-1], edges[-1]))
     for (i, j), g in blocks.items():
         gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = g
         gram[edges[j]:edges[j + 1], edges[i]:edges[i + 1]] = g.T
-    return gram
+    flat = np.arange(math.prod(nav_shape)).reshape(nav_shape)
+    order = np.concatenate([flat[where.nav_slices].ravel() for where in wheres])
+    if np.array_equal(order, np.arange(order.size)):
+        return gram
+    placed = np.empty_like(gram)
+    placed[np.ix_(order, order)] = gram
+    return placed
 
 
 def _combine_rows_sums(*parts: dict) -> dict:
@@ -359,28 +391,40 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
         col_scale = tr.scales()[1]
         cols = col_scale if tr.sig_keep is None else col_scale[tr.sig_keep]
         gram = gram / cols[:, None] / cols[None, :]
+        if tr.centre == "signal":
+            gram = _double_centred(gram)
     if tr.centre == "navigation":
         mean = stats["ycols"] / max(n, 1)
         tr = tr.with_(mean=mean / tr.scales()[1] if tr.poisson else mean)
-    row_means = place_rows(u, stats["rows"]) / gram.shape[0] if tr.centre == "signal" else None
+    row_means = place_rows(u, stats["rows"]) / gram.shape[0] if tr.centre == "signal" and not tr.poisson else None
     k = _check_k(output_dimension, min(n, gram.shape[0]))
     w, v, total = _eig_desc(gram, k)
     v_k = np.ascontiguousarray(v[:, :k])
 
+    # Per-pixel centring of Poisson-scaled data: each pixel's mean of its scaled fitted
+    # channels (needs the channel scales, so it is found here, one more column of the product).
+    mean_basis = np.full((gram.shape[0], 1), 1.0 / gram.shape[0]) if tr.centre == "signal" and tr.poisson else None
+
     def project(block: np.ndarray, loc: Treatments) -> np.ndarray:
-        return loc.project(block, n_cols, v_k)
+        rows = loc.project(block, n_cols, v_k)
+        if mean_basis is None:
+            return rows
+        return np.hstack([rows, loc.with_(centre=None).project(block, n_cols, mean_basis)])
 
     extra = None
     if reproject_signal and tr.sig_keep is not None:
         def cross(block: np.ndarray, loc: Treatments, rows: np.ndarray) -> np.ndarray:
             full = loc.rows(block, n_cols, all_channels=True)
-            return loc.fit_rows(rows).T @ loc.fit_rows(full)
+            return loc.fit_rows(rows[:, :k]).T @ loc.fit_rows(full)  # not the means' column
 
         extra = (cross, _add)
     out = map_pass(kept, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
                    label="Pass 2/2: loadings" + (" (blocks kept from pass 1)" if kept.cached_fraction else ""))
     loadings, cross_sum = out if extra else (out, None)
-    loadings = loadings.reshape(-1, k)
+    loadings = loadings.reshape(-1, loadings.shape[-1])
+    if mean_basis is not None:  # scaled means times the row scales: data units but the channel scales
+        row_means = loadings[:, k] * tr.scales()[0].reshape(-1)
+        loadings = np.ascontiguousarray(loadings[:, :k])
     factors = np.full((n_cols, k), np.nan)
     keep = slice(None) if tr.sig_keep is None else tr.sig_keep
     factors[keep] = v_k
@@ -392,7 +436,8 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
     if row_means is not None:
         mean = row_means.reshape(-1, 1)
     reads = 1 if kept.cached_fraction == 1 else 2
-    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr))
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr),
+                         mean_col_scale=_col_scale(tr))
 
 
 def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: bool,
@@ -437,9 +482,7 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
     keep = np.ones(u.n_rows, bool) if tr.nav_keep is None else tr.nav_keep.reshape(-1)
     if tr.centre == "navigation":
         # Centring channels = J G J over the fitted pixels, extended to every pixel.
-        r = gram[:, keep].mean(axis=1)
-        c = r[keep].mean()
-        gram = gram - r[:, None] - r[None, :] + c
+        gram = _double_centred(gram, keep)
         tr = tr.with_(mean=stats["ycols"] / max(n, 1))
     w, v, total = _eig_desc(gram[np.ix_(keep, keep)])
     k = _check_k(output_dimension, min(n, tr.n_fit_cols(u)))
@@ -464,14 +507,43 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
         factors = sum(factors_kernel(b, tr.local(wh), loadings_nav[wh.nav_slices].reshape(-1, k))
                       for wh, b in pieces)
     factors = np.array(factors, dtype=float)
+    scaled_side = "factors"
+    if pca:  # PCA (scikit-learn's, the peer's): unit factors whatever the orientation, S on the loadings
+        sv = np.sqrt(w_k)
+        nonzero = sv > 0
+        factors[:, nonzero] /= sv[nonzero]
+        loadings[:, nonzero] *= sv[nonzero]
+        scaled_side = "loadings"
     factors, loadings, ev, ratio, mean = _finish(u, tr, factors, loadings, w_k, total, n, pca,
-                                                 reproject_navigation, reproject_signal, "factors")
-    if tr.centre == "signal":
+                                                 reproject_navigation, reproject_signal, scaled_side)
+    if tr.centre == "signal":  # with Poisson, the row sums were weighted (see _rows_kernel)
         mean = (place_rows(u, stats["rows"]) / tr.n_fit_cols(u)).reshape(-1, 1)
-    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr))
+    return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr),
+                         mean_col_scale=_col_scale(tr))
+
+
+def _double_centred(gram: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """``C G C`` with ``C = I - J/m``: the Gram matrix of the vectors behind ``G`` once their
+    mean is subtracted, the mean taken over the ``keep`` vectors (all when None).
+
+    Examples
+    --------
+    >>> y = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 0.0]])  # Gram of the rows, centred over rows
+    >>> np.allclose(_double_centred(y @ y.T), (y - y.mean(axis=0)) @ (y - y.mean(axis=0)).T)
+    True
+    """
+    r = (gram if keep is None else gram[:, keep]).mean(axis=1)
+    c = (r if keep is None else r[keep]).mean()
+    return gram - r[:, None] - r[None, :] + c
 
 
 def _row_scale(tr: Treatments) -> np.ndarray | None:
     if tr.poisson and tr.centre == "navigation":
         return tr.scales()[0].reshape(-1).copy()
+    return None
+
+
+def _col_scale(tr: Treatments) -> np.ndarray | None:
+    if tr.poisson and tr.centre == "signal":
+        return tr.scales()[1].copy()
     return None

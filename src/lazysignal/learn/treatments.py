@@ -75,7 +75,14 @@ class Treatments:
         """A (local) block's rows transformed as the fit sees them (all pixels of the block).
 
         Columns are the fitted channels, or every channel with ``all_channels`` (used to
-        reproject masked channels); centring by pixel uses the fitted channels' mean.
+        reproject masked channels). Poisson scaling comes first, then centring, of the scaled
+        values (HyperSpy's ``normalize_poissonian_noise()`` followed by a centred decomposition):
+        by pixel, the mean of the pixel's scaled fitted channels; by channel, ``mean`` (which
+        the caller computed from the scaled data).
+
+        >>> tr = Treatments(centre="signal", poisson=True, row_scale=np.array([1.0]), col_scale=np.array([1.0, 2.0]))
+        >>> tr.rows(np.array([[2.0, 2.0]]), 2).tolist()  # scaled [2, 1], then centred
+        [[0.5, -0.5]]
         """
         x = as_rows(block, n_cols)
         fit = x if self.sig_keep is None else x[:, self.sig_keep]
@@ -85,7 +92,8 @@ class Treatments:
             cols = col_scale if all_channels or self.sig_keep is None else col_scale[self.sig_keep]
             y = y / row_scale[:, None] / cols[None, :]
         if self.centre == "signal":
-            return y - fit.mean(axis=1, keepdims=True)
+            fitted = y if not all_channels or self.sig_keep is None else y[:, self.sig_keep]
+            return y - fitted.mean(axis=1, keepdims=True)
         if self.centre == "navigation" and self.mean is not None:
             mean = self.mean if all_channels or self.sig_keep is None else self.mean[self.sig_keep]
             return y - mean[None, :]
