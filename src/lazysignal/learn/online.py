@@ -18,7 +18,45 @@ from .passes import Unfolded, map_pass, stream_blocks
 from .svd import Factorisation
 from .treatments import Treatments, poisson_scales, sums_pass
 
-__all__ = ["prepare", "learn", "project", "finish"]
+__all__ = ["OnlineLearner", "prepare", "learn", "project", "finish"]
+
+
+class OnlineLearner:
+    """The state the online learners (ORPCA, ORNMF) share: ``rank``, a random generator, the
+    basis ``W`` (channels x rank; ``L`` in Feng, Xu & Yan), the sufficient statistics ``A``
+    (rank x rank) and ``B`` (channels x rank), and the outlier ``threshold``. The basis and
+    statistics are None until the first ``partial_fit`` calls :meth:`_begin`.
+
+    Examples
+    --------
+    >>> m = OnlineLearner(2, random_state=0)
+    >>> m.W is None
+    True
+    >>> m._begin(np.eye(3, 2)); m._basis().shape, [s.shape for s in m._stats()]
+    ((3, 2), [(2, 2), (3, 2)])
+    """
+
+    def __init__(self, rank: int, random_state: int | None = None):
+        self.rank = int(rank)
+        self.rng = np.random.default_rng(random_state)
+        self.W: np.ndarray | None = None
+        self.A: np.ndarray | None = None
+        self.B: np.ndarray | None = None
+        self.threshold = 0.0
+
+    def _begin(self, basis: np.ndarray) -> None:
+        """Start from ``basis`` with empty statistics."""
+        self.W = basis
+        self.A = np.zeros((self.rank, self.rank))
+        self.B = np.zeros((basis.shape[0], self.rank))
+
+    def _basis(self) -> np.ndarray:
+        assert self.W is not None, "the first partial_fit sets the basis"
+        return self.W
+
+    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.A is not None and self.B is not None, "the first partial_fit sets A and B"
+        return self.A, self.B
 
 
 def prepare(u: Unfolded, tr: Treatments, show_progressbar: bool | None) -> tuple[Treatments, int]:

@@ -21,7 +21,7 @@ from .treatments import Treatments
 __all__ = ["ornmf_decomposition", "OnlineRobustNMF"]
 
 
-class OnlineRobustNMF:
+class OnlineRobustNMF(online.OnlineLearner):
     """The ORNMF model; ``partial_fit(rows)`` learns, ``transform(rows)`` projects (h >= 0).
 
     Examples
@@ -35,21 +35,9 @@ class OnlineRobustNMF:
 
     def __init__(self, rank: int, *, lambda_: float = 3.0, inner_iter: int = 3, bcd_sweeps: int = 3,
                  batch_iter: int = 200, random_state: int | None = None):
-        self.rank, self.lambda_ = int(rank), float(lambda_)
+        super().__init__(rank, random_state)
+        self.lambda_ = float(lambda_)
         self.inner_iter, self.bcd_sweeps, self.batch_iter = int(inner_iter), int(bcd_sweeps), int(batch_iter)
-        self.rng = np.random.default_rng(random_state)
-        self.W: np.ndarray | None = None
-        self.A: np.ndarray | None = None
-        self.B: np.ndarray | None = None
-        self.threshold = 0.0
-
-    def _basis(self) -> np.ndarray:
-        assert self.W is not None, "the first partial_fit sets the basis"
-        return self.W
-
-    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
-        assert self.A is not None and self.B is not None, "the first partial_fit sets A and B"
-        return self.A, self.B
 
     def _solve(self, v: np.ndarray, iterations: int,
                start: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +65,7 @@ class OnlineRobustNMF:
             if W.shape[1] < self.rank:
                 W = np.hstack([W, self.rng.random((v.shape[1], self.rank - W.shape[1]))])
             W += 1e-3 * self.rng.random(W.shape)
-            self.W = W / np.linalg.norm(W, axis=0)
-            self.A = np.zeros((self.rank, self.rank))
-            self.B = np.zeros((v.shape[1], self.rank))
+            self._begin(W / np.linalg.norm(W, axis=0))
         a0, b0 = self._stats()
         state = None
         for _ in range(self.batch_iter):

@@ -27,7 +27,7 @@ def _soft(x: np.ndarray, t: float) -> np.ndarray:
     return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
 
 
-class OnlineRobustPCA:
+class OnlineRobustPCA(online.OnlineLearner):
     """The ORPCA model; ``partial_fit(rows)`` learns, ``transform(rows)`` projects.
 
     Examples
@@ -41,30 +41,18 @@ class OnlineRobustPCA:
 
     def __init__(self, rank: int, *, lambda1: float = 1e-3, lambda2: float = 3.0, inner_iter: int = 10,
                  bcd_sweeps: int = 3, random_state: int | None = None):
-        self.rank, self.lambda1, self.lambda2 = int(rank), float(lambda1), float(lambda2)
+        super().__init__(rank, random_state)
+        self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
         self.inner_iter, self.bcd_sweeps = int(inner_iter), int(bcd_sweeps)
-        self.rng = np.random.default_rng(random_state)
-        self.L: np.ndarray | None = None
-        self.A: np.ndarray | None = None
-        self.B: np.ndarray | None = None
-        self.threshold = 0.0
-
-    def _loadings(self) -> np.ndarray:
-        assert self.L is not None, "the first partial_fit sets L"
-        return self.L
-
-    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
-        assert self.A is not None and self.B is not None, "the first partial_fit sets A and B"
-        return self.A, self.B
 
     def _ridge(self) -> float:
-        return self.lambda1 * float(np.mean(np.sum(self._loadings() ** 2, axis=0))) + 1e-300
+        return self.lambda1 * float(np.mean(np.sum(self._basis() ** 2, axis=0))) + 1e-300
 
     def _solve(self, z: np.ndarray, iterations: int, ridge: bool = True) -> tuple[np.ndarray, np.ndarray]:
         # Minimising over e first leaves a Huber regression for r; iteratively reweighted
         # least squares solves it in a few steps where alternating r/e steps crawl (a spike
         # on a high-leverage channel is shed only a little per alternation).
-        L = self._loadings()
+        L = self._basis()
         reg = (self._ridge() if ridge else 0.0) * np.eye(self.rank)
         r = np.linalg.solve(L.T @ L + reg, L.T @ z.T).T
         t = self.threshold
@@ -80,38 +68,36 @@ class OnlineRobustPCA:
 
     def partial_fit(self, z: np.ndarray) -> None:
         """Learn from a batch of rows (pixels x channels)."""
-        if self.L is None:
+        if self.W is None:
             vt, s, self.threshold = online.robust_start(z, self.rank, self.lambda2)
             k = vt.shape[0]
             L = np.zeros((z.shape[1], self.rank))
             L[:, :k] = vt.T * (s / np.sqrt(max(z.shape[0], 1)))
             if k < self.rank:
                 L[:, k:] = self.rng.normal(scale=1e-3 * (s[0] if s.size else 1.0), size=(z.shape[1], self.rank - k))
-            self.L = L
-            self.A = np.zeros((self.rank, self.rank))
-            self.B = np.zeros((z.shape[1], self.rank))
+            self._begin(L)
         r, e = self._solve(z, self.inner_iter)
         A, B = self._stats()
         A += r.T @ r  # in place: self.A and self.B accumulate
         B += (z - e).T @ r
         a = A + self._ridge() * np.eye(self.rank)
-        L = self._loadings()
+        L = self._basis()
         for _ in range(self.bcd_sweeps):
             for j in range(self.rank):
                 L[:, j] += (B[:, j] - L @ a[:, j]) / a[j, j]
 
     def basis(self) -> np.ndarray:
         """The learnt basis with orthonormal columns (channels x rank)."""
-        q, _ = np.linalg.qr(self._loadings())
+        q, _ = np.linalg.qr(self._basis())
         return q
 
     def transform(self, z: np.ndarray) -> np.ndarray:
         """Coefficients of rows on :meth:`basis` after removing their sparse part."""
-        saved, self.L = self.L, self.basis()
+        saved, self.W = self.W, self.basis()
         try:
             r, _ = self._solve(z, self.inner_iter, ridge=False)
         finally:
-            self.L = saved
+            self.W = saved
         return r
 
 
@@ -135,11 +121,11 @@ def orpca_decomposition(u: Unfolded, tr: Treatments, *, output_dimension: int,
                             bcd_sweeps=bcd_sweeps, random_state=random_state)
     online.learn(u, tr, model.partial_fit, num_chunks=num_chunks, show_progressbar=show_progressbar)
     basis = model.basis()
-    saved, model.L = model.L, basis
+    saved, model.W = model.W, basis
     loadings, factors_all = online.project(u, tr, lambda rows: model._solve(rows, inner_iter, ridge=False)[0],
                                            output_dimension, reproject_signal=reproject_signal,
                                            show_progressbar=show_progressbar)
-    model.L = saved
+    model.W = saved
     # Rotate to the principal axes of the low-rank part: loadings @ basis.T = U S (basis W)^T.
     keep = np.ones(u.n_rows, bool) if tr.nav_keep is None else tr.nav_keep.reshape(-1)
     fit = loadings[keep]
