@@ -109,6 +109,9 @@ def test_hdf5_unwritten_chunks_sum_as_the_fill_value(tmp_path):
 
 CODECS = {
     "blosc-zstd-shuffle": numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE),
+    # Many Blosc blocks per chunk: our zstd decoder, in batches, aligned slabs or Blosc's getitem.
+    "blosc-zstd-shuffle-small-blocks": numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE, blocksize=256),
+    "blosc-zstd-noshuffle-small-blocks": numcodecs.Blosc("zstd", 1, numcodecs.Blosc.NOSHUFFLE, blocksize=256),
     "blosc-lz4-bitshuffle-small-blocks": numcodecs.Blosc("lz4", 5, numcodecs.Blosc.BITSHUFFLE, blocksize=256),
     "blosc-noshuffle": numcodecs.Blosc("blosclz", 3, numcodecs.Blosc.NOSHUFFLE),
     "uncompressed": None,
@@ -186,3 +189,29 @@ def test_navigation_sums_of_files_take_the_slab_path(ext, tmp_path, monkeypatch)
         assert calls and all(calls)
         assert got.tobytes() == plain.tobytes()
         s.close_file()
+
+
+@pytest.mark.parametrize("blocksize", [1024, 4096])
+@pytest.mark.parametrize("piece", [1024, 5000, 1 << 20])
+def test_zstd_chunks_of_counts_sum_through_our_decoder(tmp_path, monkeypatch, blocksize, piece):
+    """Counts compress, so Blosc writes zstd blocks that ``FrameDecoder`` decodes (slabs on
+    block edges in batches, others through Blosc's getitem); sums equal numpy bit for bit."""
+    values = np.random.default_rng(blocksize + piece).poisson(4.0, (24, 16, 31)).astype("<f8")
+    root = str(tmp_path)
+    z = zarr.create_array(root, name="a", shape=values.shape, chunks=(8, 16, 31), dtype="<f8",
+                          zarr_format=2, fill_value=0,
+                          compressors=numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE, blocksize=blocksize))
+    z[...] = values
+    layout = zc.layout_of(z, root)
+    for index in ((0, 0, 0), (1, 0, 0), (2, 0, 0)):
+        with open(layout.chunk_path(index), "rb") as f:
+            assert blosc_raw.FrameDecoder.for_frame(np.frombuffer(f.read(), np.uint8)) is not None
+    monkeypatch.setattr(row_sums, "PIECE_BYTES", piece)
+    for chunks in ((8, 16, 31), (16, 16, 31), (24, 16, 31)):
+        x = zc.lazy_array(layout, chunks=chunks)
+        got = np.concatenate([block_source.source_of(x).sum_rows((i, 0, 0), 2, np.dtype("f8"))
+                              for i in range(len(x.chunks[0]))])
+        expected = np.concatenate([values[a:a + c].sum(axis=(0, 1), keepdims=True)
+                                   for a, c in zip(np.cumsum((0,) + x.chunks[0][:-1]), x.chunks[0])])
+        assert got.tobytes() == expected.tobytes()
+        assert np.asarray(x).tobytes() == values.tobytes()  # whole chunks: the same decoder

@@ -12,7 +12,12 @@ extension module also exports
   filter is exactly Blosc's shuffle of one block, so an HDF5 shuffled range becomes such a
   frame by writing a 24-byte header in front of it (5-10x faster than a numpy byte scatter).
 
-Both are called through :mod:`ctypes` (which releases the GIL). When the symbols are not
+* ``ZSTD_decompressDCtx``: :class:`FrameDecoder` decodes the common zarr frame (zstd, byte
+  shuffle, one stream per block) itself: each block's zstd stream with one decompression
+  context per thread, kept, then a batch of blocks unshuffled by one call of Blosc's kernel.
+  Blosc 1.x decodes the same frame about 1.4x slower (its per-block zstd calls and copies).
+
+All are called through :mod:`ctypes` (which releases the GIL). When the symbols are not
 there (another numcodecs build), :func:`available` is False and callers keep their own path.
 
 Examples
@@ -33,11 +38,12 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import threading
 from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "getitem", "Unshuffler", "header"]
+__all__ = ["available", "getitem", "Unshuffler", "FrameDecoder", "header"]
 
 _lib: Any = None
 try:
@@ -50,11 +56,20 @@ try:
     _decompress = _lib.blosc_decompress_ctx
     _decompress.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     _decompress.restype = ctypes.c_int
+    _zstd_new = _lib.ZSTD_createDCtx
+    _zstd_new.argtypes, _zstd_new.restype = [], ctypes.c_void_p
+    _zstd_free = _lib.ZSTD_freeDCtx
+    _zstd_free.argtypes, _zstd_free.restype = [ctypes.c_void_p], ctypes.c_size_t
+    _zstd = _lib.ZSTD_decompressDCtx
+    _zstd.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+    _zstd.restype = ctypes.c_size_t
 except (ImportError, OSError, AttributeError):  # pragma: no cover - a build without them
     _lib = None
 
 #: Blosc header flags: byte shuffle, one stream per block (no split); compressor code 0.
-_SHUFFLE, _DONT_SPLIT, _MEMCPYED = 0x1, 0x10, 0x2
+_SHUFFLE, _DONT_SPLIT, _MEMCPYED, _BITSHUFFLE = 0x1, 0x10, 0x2, 0x4
+#: The compressor code of zstd in the flags' top three bits (Blosc 1's BLOSC_ZSTD_FORMAT).
+_ZSTD_FORMAT = 4
 #: The frame header: 16 bytes, then one block start (int32), then the block's stream size.
 _HEADER = 24
 
@@ -115,3 +130,185 @@ class Unshuffler:
         got = _decompress(self.frame.ctypes.data, out.ctypes.data, nbytes, 1)
         if got != nbytes:  # pragma: no cover - a frame we built ourselves
             raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
+
+
+class _ZstdContext:
+    """One zstd decompression context, freed with its owner (a thread's local state)."""
+
+    def __init__(self) -> None:
+        self._free = _zstd_free  # held: module globals may be gone when a thread ends at exit
+        self.handle = _zstd_new()
+        if not self.handle:  # pragma: no cover - out of memory
+            raise MemoryError("zstd could not allocate a decompression context")
+
+    def __del__(self) -> None:
+        if getattr(self, "handle", None):
+            self._free(self.handle)
+
+
+class _Staging:
+    """A Blosc frame of ``blocks`` stored (uncompressed) shuffled blocks: zstd output goes
+    into its slots and one Blosc call unshuffles them all into the destination.
+
+    Slot ``i`` is the block's 4-byte size then its bytes, ``4 + blocksize`` bytes from the
+    previous one, so the zstd frames of a batch, each preceded by :data:`_GAP` (a frame of 4
+    bytes), decode in one call straight into the slots.
+    """
+
+    def __init__(self, typesize: int, blocksize: int, blocks: int):
+        self.typesize, self.blocksize, self.blocks = typesize, blocksize, blocks
+        self.head = 16 + 4 * blocks
+        self.frame = np.zeros(self.head + blocks * (4 + blocksize), np.uint8)
+        slots = self.head + np.arange(blocks, dtype=np.int64) * (4 + blocksize)
+        self.frame[16:self.head] = np.frombuffer(slots.astype("<i4").tobytes(), np.uint8)
+        #: The slots' size fields, one strided view.
+        self.sizes = np.ndarray((blocks,), "<i4", buffer=self.frame, offset=self.head, strides=(4 + blocksize,))
+        self.address = self.frame.ctypes.data
+
+    def unshuffle(self, nblocks: int, nbytes: int, out_address: int) -> None:
+        """Unshuffle the first ``nblocks`` slots (``nbytes`` in all: the last may be short)."""
+        last = nbytes - (nblocks - 1) * self.blocksize
+        self.sizes[:nblocks] = self.blocksize  # a stored block holds exactly its bytes
+        self.sizes[nblocks - 1] = last
+        end = self.head + (nblocks - 1) * (4 + self.blocksize) + 4 + last
+        self.frame[:16] = np.frombuffer(struct.pack(
+            "<BBBBIII", 2, 1, _SHUFFLE | _DONT_SPLIT, self.typesize, nbytes, self.blocksize, end), np.uint8)
+        got = _decompress(self.address, out_address, nbytes, 1)
+        if got != nbytes:  # pragma: no cover - a frame we built ourselves
+            raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
+
+
+#: A zstd frame of 4 raw bytes (magic, single-segment header with content size 4, one last raw
+#: block of 4): decoded in front of each block, it leaves room for the slot's size field.
+_GAP = bytes([0x28, 0xB5, 0x2F, 0xFD, 0x20, 4, 0x21, 0, 0, 0, 0, 0, 0])
+
+
+class _PerThread(threading.local):
+    def __init__(self) -> None:
+        self.zstd: _ZstdContext | None = None
+        self.staging: dict[tuple[int, int], _Staging] = {}
+
+
+_local = _PerThread()
+#: Blocks unshuffled per Blosc call: about a MiB of them.
+_BATCH_BYTES = 1 << 20
+
+
+class FrameDecoder:
+    """Decodes items of one Blosc frame of zstd blocks (one stream per block, byte shuffle or
+    none), block-aligned ranges without Blosc's per-call and per-block costs.
+
+    :meth:`for_frame` returns None for any other frame (another compressor, split streams,
+    bit shuffle, a frame stored whole): use :func:`getitem` or the codec then. Ranges that
+    do not start and end on block edges also go through :func:`getitem`. The frame's block
+    table is checked against its length first, so a damaged frame raises ``ValueError``
+    instead of reading outside it.
+
+    Examples
+    --------
+    >>> import numcodecs
+    >>> data = np.arange(20000.0)
+    >>> frame = np.frombuffer(numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE,
+    ...                                       blocksize=8192).encode(data), np.uint8)
+    >>> decoder = FrameDecoder.for_frame(frame)
+    >>> out = np.empty(20000)
+    >>> decoder is None or (decoder.decode(0, 20000, out) or bool((out == data).all()))
+    True
+    """
+
+    def __init__(self, frame: np.ndarray, typesize: int, nbytes: int, blocksize: int, shuffled: bool):
+        self.frame, self.typesize, self.nbytes, self.blocksize = frame, typesize, nbytes, blocksize
+        self.shuffled = shuffled
+        nblocks = -(-nbytes // blocksize)
+        starts = frame[16:16 + 4 * nblocks].view("<i4").astype(np.int64)
+        if starts.size != nblocks or (starts < 16 + 4 * nblocks).any() or \
+                (starts + 4 > frame.size).any():
+            raise ValueError("the frame's block table points outside the frame")
+        sizes = frame[(starts[:, None] + np.arange(4)).reshape(-1)].view("<i4").astype(np.int64)
+        if (sizes <= 0).any() or (starts + 4 + sizes > frame.size).any():
+            raise ValueError("a block's stream runs past the end of the frame")
+        wants = np.minimum(blocksize, nbytes - np.arange(nblocks, dtype=np.int64) * blocksize)
+        #: Blocks stored as they are (they did not compress) are not zstd frames.
+        self.stored = bool((sizes == wants).any())
+        view = memoryview(frame)  # type: ignore[arg-type]  # ndarray is a Buffer
+        streams = [view[s + 4:s + 4 + c] for s, c in zip(starts.tolist(), sizes.tolist())]
+        #: What one zstd call decodes for blocks a..b: parts[2a:2b] joined (a gap before each
+        #: block when it goes to the staging slots, nothing when it goes straight out).
+        self.parts = [x for s in streams for x in (_GAP, s)] if shuffled else [x for s in streams for x in (b"", s)]
+        self.starts, self.sizes = (starts + 4).tolist(), sizes.tolist()
+
+    @classmethod
+    def for_frame(cls, frame: np.ndarray) -> "FrameDecoder | None":
+        """A decoder for ``frame`` (a uint8 array, kept alive by the decoder), or None."""
+        if _lib is None or frame.size < 16:
+            return None
+        version, _lz, flags, typesize, nbytes, blocksize, cbytes = struct.unpack(
+            "<BBBBIII", frame[:16].tobytes())
+        if version != 2 or flags >> 5 != _ZSTD_FORMAT or flags & (_MEMCPYED | _BITSHUFFLE) or \
+                not flags & _DONT_SPLIT or typesize < 1 or blocksize < 1 or nbytes < 1 or \
+                cbytes != frame.size:
+            return None
+        return cls(frame, typesize, nbytes, blocksize, bool(flags & _SHUFFLE))
+
+    def decode(self, start: int, nitems: int, out: np.ndarray) -> None:
+        """Items ``[start, start + nitems)`` into ``out`` (C-contiguous, room for them)."""
+        first, end = start * self.typesize, (start + nitems) * self.typesize
+        if first % self.blocksize or (end % self.blocksize and end != self.nbytes) or end > self.nbytes:
+            getitem(self.frame, start, nitems, out)
+            return
+        state = _local
+        if state.zstd is None:
+            state.zstd = _ZstdContext()
+        context, into, size = state.zstd.handle, out.ctypes.data, self.blocksize
+        b0, b1 = first // size, -(-end // size)
+        if self.stored:  # rare: block by block, the stored ones copied
+            self._blocks(context, b0, b1, into, state)
+            return
+        if not self.shuffled:
+            self._zstd(context, b0, b1, into, end - first)
+            return
+        staging = self._staging(state, b1 - b0)
+        for a in range(b0, b1, staging.blocks):
+            z = min(a + staging.blocks, b1)
+            nbytes = min(z * size, self.nbytes) - a * size
+            self._zstd(context, a, z, staging.address + staging.head, nbytes + 4 * (z - a))
+            staging.unshuffle(z - a, nbytes, into + (a - b0) * size)
+
+    def _staging(self, state: _PerThread, nblocks: int) -> _Staging:
+        key = (self.typesize, self.blocksize)
+        staging = state.staging.get(key)
+        want = min(max(1, _BATCH_BYTES // self.blocksize), nblocks)
+        if staging is None or staging.blocks < want:
+            staging = state.staging[key] = _Staging(self.typesize, self.blocksize, want)
+        return staging
+
+    def _zstd(self, context: int, a: int, z: int, dest: int, nbytes: int) -> None:
+        """Blocks ``a..z`` (with their gaps when shuffled) decoded by one zstd call."""
+        source = b"".join(self.parts[2 * a:2 * z])
+        got = _zstd(context, dest, nbytes, source, len(source))
+        if got != nbytes:
+            raise ValueError(f"blocks {a}..{z - 1} do not decode with zstd (got {got}, expected {nbytes} bytes)")
+
+    def _blocks(self, context: int, b0: int, b1: int, into: int, state: _PerThread) -> None:
+        base = self.frame.ctypes.data
+        if not self.shuffled:
+            for j in range(b0, b1):
+                self._block(context, j, base, into + (j - b0) * self.blocksize)
+            return
+        staging = self._staging(state, b1 - b0)
+        for a in range(b0, b1, staging.blocks):
+            z = min(a + staging.blocks, b1)
+            for i, j in enumerate(range(a, z)):
+                self._block(context, j, base, staging.address + staging.head + i * (4 + self.blocksize) + 4)
+            staging.unshuffle(z - a, min(z * self.blocksize, self.nbytes) - a * self.blocksize,
+                              into + (a - b0) * self.blocksize)
+
+    def _block(self, context: int, j: int, base: int, dest: int) -> None:
+        want = min(self.blocksize, self.nbytes - j * self.blocksize)
+        start, size = self.starts[j], self.sizes[j]
+        if size == want:  # stored: the block did not compress
+            ctypes.memmove(dest, base + start, want)
+            return
+        got = _zstd(context, dest, want, base + start, size)
+        if got != want:
+            raise ValueError(f"block {j} does not decode with zstd (got {got}, expected {want} bytes)")
