@@ -21,6 +21,16 @@ def _modules_after(code: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _probe_script(tmp_path, code: str):
+    """Run ``code`` as a script in a fresh interpreter (a cluster's workers start there): the
+    JSON it prints last."""
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_import_and_task_modules_pull_nothing_heavy():
     """What a worker needs to run our tasks imports no plotting, X-ray data or signal layer."""
     loaded = _modules_after("import lazysignal, lazysignal.expressions, lazysignal.io.backends.h5chunks, "
@@ -73,10 +83,40 @@ if __name__ == "__main__":
     client.close()
     cluster.close()
 """
-    script = tmp_path / "probe.py"
-    script.write_text(code)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    same, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    same, loaded = _probe_script(tmp_path, code)
     assert same
     assert loaded == [["lazysignal.expressions"], ["lazysignal.expressions"]]
+
+
+def test_a_lazy_load_on_a_cluster_warms_its_workers(tmp_path):
+    """``ls.load(lazy=True)`` with a Client asks every worker to import the format's task
+    modules (``FormatSpec.task_modules``) in the background: once those tasks are done, and
+    before anything is computed, the workers hold the zspy read path and still no dask.array.
+    Without a client nothing is sent. Fresh interpreter, real LocalCluster; nothing timed."""
+    code = f"""
+import json, sys
+import numpy as np
+from distributed import Client, LocalCluster, wait
+if __name__ == "__main__":
+    import lazysignal as ls
+    from lazysignal import lazy
+    path = {str(tmp_path / 'w.zspy')!r}
+    ls.signals.Signal1D(np.ones((4, 3, 5))).save(path, chunks=(2, 3, 5))
+    ls.load(path, lazy=True)
+    alone = len(lazy._warming)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    before = client.run(lambda: "lazysignal.io.backends.zarr_chunks" in sys.modules)
+    s = ls.load(path, lazy=True)
+    wait(list(lazy._warming))
+    after = client.run(lambda: sorted(m for m in ("dask.array", "lazysignal.io.backends.zarr_chunks",
+                                                  "lazysignal.expressions") if m in sys.modules))
+    print(json.dumps([alone, sorted(before.values()), sorted(after.values())]))
+    client.close()
+    cluster.close()
+"""
+    alone, before, after = _probe_script(tmp_path, code)
+    assert alone == 0
+    assert before == [False, False]
+    warmed = ["lazysignal.expressions", "lazysignal.io.backends.zarr_chunks"]
+    assert after == [warmed, warmed]

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FormatCapabilityError
+from ..lazy import warm_workers
 from ..stacking import stack as stack_signals
 from .registry import format_by_name, format_for_path
 from .signal_dicts import signal_from_dict
@@ -112,6 +113,8 @@ def load(
             names = [n for n in accepted_options(module.read) if n not in READ_PARAMETERS]
             check_options(format_options, names,
                           where=f"load({path.name!r}) with the {module.FORMAT.name} reader")
+        if lazy and flags["distributed"] and module.FORMAT.task_modules:
+            warm_workers(module.FORMAT.task_modules)  # in the background, while this reads
         dicts = module.read(path, **flags, **format_options)
         for d in dicts:
             signal = signal_from_dict(d, signal_type=signal_type)

@@ -58,6 +58,10 @@ class FormatSpec:
         ``load(distributed=False)`` for a format without one is an error.
     stores_chunks
         Whether ``write`` stores chunks and takes ``chunks=`` (hspy, zspy).
+    task_modules
+        The modules a worker imports to run this format's lazy read tasks. A lazy load that
+        finds a ``distributed.Client`` has its workers import them in the background while
+        the load goes on, so the first compute's tasks do not wait for the imports.
 
     Examples
     --------
@@ -76,6 +80,7 @@ class FormatSpec:
     keeps_file_open: bool = False
     memmap: bool = False
     stores_chunks: bool = False
+    task_modules: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -32,6 +32,7 @@ __all__ = ["FORMAT", "read", "write", "close", "TARGET_CHUNK_BYTES"]
 FORMAT = FormatSpec(
     "hspy", ("hspy", "hdf5"), writes=True, lazy=True, chunks=True, distributed=True,
     keeps_file_open=True, stores_chunks=True,
+    task_modules=("lazysignal.io.backends.h5chunks", "lazysignal.expressions"),
 )
 
 #: HyperSpy's target chunk size for eager data saved to ``.hspy``.

@@ -46,7 +46,7 @@ __all__ = ["FORMAT", "read", "write", "close", "default_compressor", "resumable"
 # A lazy read of a zip store keeps the zip open (directory stores hold no handle).
 FORMAT = FormatSpec(
     "zspy", ("zspy",), writes=True, lazy=True, chunks=True, distributed=True, stores_chunks=True,
-    keeps_file_open=True,
+    keeps_file_open=True, task_modules=("lazysignal.io.backends.zarr_chunks", "lazysignal.expressions"),
 )
 
 #: HyperSpy's target chunk size for eager data saved to ``.zspy``.
