@@ -111,3 +111,35 @@ def test_file_chunks_are_read_through_the_block_source(tmp_path, extension):
     np.testing.assert_allclose(lazy.learning_results.explained_variance,
                                eager.learning_results.explained_variance, rtol=1e-10)
     np.testing.assert_allclose(lazy.learning_results.loadings, eager.learning_results.loadings, atol=1e-9)
+
+
+@pytest.mark.parametrize("poisson", [False, True])
+@pytest.mark.parametrize("fraction", [False, True])
+def test_stored_slabs_feed_the_kernels_directly(monkeypatch, poisson, fraction):
+    """Blocks kept as packed signal chunks reach the Gram and projection kernels as the chunks
+    store them (uint8 counts; a slab with a fraction stays float64, so the pieces mix types):
+    the sums, the Poisson scaling while filling, and the projection a few rows at a time give
+    eager's result, and those kernels really ran."""
+    import lazysignal.learn.svd as svd
+
+    calls = Counter()
+    for name in ("_gram_pieces", "_project_pieces"):
+        real = getattr(svd, name)
+
+        def spy(*args, _real=real, _name=name):
+            calls[_name] += 1
+            return _real(*args)
+
+        monkeypatch.setattr(svd, name, spy)
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(rng.random((10, 12, 2)) @ (9 * rng.random((2, 30))) + 0.5).astype(float)
+    if fraction:
+        counts[1, 3, 25] += 0.25  # in the second signal chunk of the first block
+    eager, lazy = Signal1D(counts), Signal1D(da.from_array(counts, chunks=(4, 6, 13))).as_lazy()
+    for s in (eager, lazy):
+        s.decomposition(normalize_poissonian_noise=poisson, output_dimension=3, print_info=False)
+    a, b = eager.learning_results, lazy.learning_results
+    np.testing.assert_allclose(b.explained_variance, a.explained_variance, rtol=1e-10)
+    np.testing.assert_allclose(b.factors, a.factors, atol=1e-10)
+    np.testing.assert_allclose(b.loadings, a.loadings, atol=1e-9)
+    assert calls["_gram_pieces"] >= 6 and calls["_project_pieces"] >= 6  # every block, both passes

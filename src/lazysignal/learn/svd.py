@@ -117,7 +117,11 @@ def _gram_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict:
             out["negative"] = int(np.count_nonzero(fitted < 0))
         # Rows are scaled here; the channel scales are known after the read (applied to the Gram).
         sums = tr.fit_rows(row_sums)
-        fit_rows = fit_rows * (1.0 / np.sqrt(np.where(sums <= 0, 1.0, sums)))[:, None]
+        scale = (1.0 / np.sqrt(np.where(sums <= 0, 1.0, sums)))[:, None]
+        if fit_rows.flags.writeable:  # a slab joined for this kernel (or a masked copy): scaled in place
+            fit_rows *= scale
+        else:  # a view of the data
+            fit_rows = fit_rows * scale
     y = fit_rows if tr.sig_keep is None else fit_rows[:, tr.sig_keep]
     if tr.centre == "signal" and not tr.poisson:
         y = y - y.mean(axis=1, keepdims=True)
@@ -131,6 +135,69 @@ def _gram_kernel(block: np.ndarray, tr: Treatments, n_cols: int) -> dict:
         out["mean"], out["gram"] = mean, d.T @ d
     else:
         out["gram"] = y.T @ y
+    return out
+
+
+def _fill(pieces: list[np.ndarray], out: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
+    """The slab of ``pieces`` (its signal chunks, side by side) in ``out``, rows times ``scale``."""
+    col = 0
+    for p in pieces:
+        if scale is None:
+            out[:, col:col + p.shape[1]] = p
+        else:  # converted and scaled in one pass
+            np.multiply(p, scale, out=out[:, col:col + p.shape[1]])
+        col += p.shape[1]
+    return out
+
+
+def _gram_pieces(pieces: list[np.ndarray], tr: Treatments, scratch: np.ndarray, n_cols: int) -> dict:
+    """:func:`_gram_kernel` of a slab kept as its signal chunks' stored slabs (uint8 counts...).
+
+    With neither masks nor centring, the sums are taken on the stored values (exact integer
+    sums for integer types; no negative count for unsigned ones) and the Poisson row scaling
+    is applied while the float64 slab is filled: one pass over it instead of three.
+    """
+    if tr.nav_keep is not None or tr.sig_keep is not None or tr.centre is not None:
+        return _gram_kernel(_fill(pieces, scratch), tr, n_cols)
+    acc = np.int64 if all(p.dtype.kind in "iu" for p in pieces) else np.float64
+    out = {"rows": [], "cols": np.concatenate([p.sum(axis=0, dtype=acc) for p in pieces]).astype(np.float64),
+           "n": scratch.shape[0], "negative": 0}
+    if tr.poisson:
+        sums = sum(p.sum(axis=1, dtype=acc) for p in pieces).astype(np.float64)
+        out["rows"] = [sums]
+        out["negative"] = sum(int(np.count_nonzero(p < 0)) for p in pieces
+                              if p.dtype.kind != "u" and p.size and p.min() < 0)
+        _fill(pieces, scratch, (1.0 / np.sqrt(np.where(sums <= 0, 1.0, sums)))[:, None])
+    else:
+        _fill(pieces, scratch)
+    out["gram"] = scratch.T @ scratch
+    return out
+
+
+#: Rows converted to float64 at once when projecting stored slabs: stays in the CPU's cache.
+_PROJECT_ROWS = 512
+
+
+def _project_pieces(pieces: list[np.ndarray], tr: Treatments, basis: np.ndarray, n_cols: int) -> np.ndarray:
+    """``tr.project`` of a slab kept as its signal chunks' stored slabs: each chunk's rows
+    are converted a few hundred at a time (in cache) and multiplied by its part of the basis,
+    instead of filling the whole float64 slab first."""
+    if tr.nav_keep is not None or tr.sig_keep is not None or tr.centre is not None:
+        return tr.project(_fill(pieces, np.empty((pieces[0].shape[0], n_cols))), n_cols, basis)
+    weights = basis / tr.scales()[1][:, None] if tr.poisson else basis
+    n_rows = pieces[0].shape[0]
+    out = np.zeros((n_rows, basis.shape[1]))
+    col = 0
+    for p in pieces:
+        w = p.shape[1]
+        part, tmp = weights[col:col + w], np.empty((min(_PROJECT_ROWS, n_rows), w))
+        for a in range(0, n_rows, _PROJECT_ROWS):
+            rows = tmp[: min(_PROJECT_ROWS, n_rows - a)]
+            rows[...] = p[a:a + rows.shape[0]]
+            out[a:a + rows.shape[0]] += rows @ part
+        col += w
+    if tr.poisson:
+        out /= tr.scales()[0][:, None]
     return out
 
 
@@ -377,13 +444,14 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
                  show_progressbar: bool | None, cache_bytes: int) -> Factorisation:
     n_cols = u.n_cols
     kernel = lambda b, loc: _gram_kernel(b, loc, n_cols)  # noqa: E731
+    pieces = lambda p, loc, scratch: _gram_pieces(p, loc, scratch, n_cols)  # noqa: E731
     label = "Pass 1/2: Gram matrix and sums"
     if u.lazy and cache_bytes > 0:
         stats, kept = reduce_pass(u, kernel, _combine_gram, local=tr.local, show_progressbar=show_progressbar,
-                                  label=label, cache_bytes=int(cache_bytes))
+                                  label=label, cache_bytes=int(cache_bytes), pieces_kernel=pieces)
     else:
         stats, kept = reduce_pass(u, kernel, _combine_gram, local=tr.local, show_progressbar=show_progressbar,
-                                  label=label), u
+                                  label=label, pieces_kernel=pieces), u
     n = stats["n"]
     gram = stats["gram"]
     if tr.poisson:
@@ -418,7 +486,10 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
             return loc.fit_rows(rows[:, :k]).T @ loc.fit_rows(full)  # not the means' column
 
         extra = (cross, _add)
+    pieces_project = None if mean_basis is not None else (
+        lambda p, loc: _project_pieces(p, loc, v_k, n_cols))  # noqa: E731
     out = map_pass(kept, project, local=tr.local, extra=extra, show_progressbar=show_progressbar,
+                   pieces_kernel=pieces_project,
                    label="Pass 2/2: loadings" + (" (blocks kept from pass 1)" if kept.cached_fraction else ""))
     loadings, cross_sum = out if extra else (out, None)
     loadings = loadings.reshape(-1, loadings.shape[-1])
