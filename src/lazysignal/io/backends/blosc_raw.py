@@ -171,8 +171,10 @@ class _Staging:
         self.sizes[:nblocks] = self.blocksize  # a stored block holds exactly its bytes
         self.sizes[nblocks - 1] = last
         end = self.head + (nblocks - 1) * (4 + self.blocksize) + 4 + last
+        # Blosc refuses a frame smaller than its block size: a lone short block is its own size.
+        blocksize = self.blocksize if nblocks > 1 else last
         self.frame[:16] = np.frombuffer(struct.pack(
-            "<BBBBIII", 2, 1, _SHUFFLE | _DONT_SPLIT, self.typesize, nbytes, self.blocksize, end), np.uint8)
+            "<BBBBIII", 2, 1, _SHUFFLE | _DONT_SPLIT, self.typesize, nbytes, blocksize, end), np.uint8)
         got = _decompress(self.address, out_address, nbytes, 1)
         if got != nbytes:  # pragma: no cover - a frame we built ourselves
             raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
