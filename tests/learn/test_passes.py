@@ -143,3 +143,21 @@ def test_stored_slabs_feed_the_kernels_directly(monkeypatch, poisson, fraction):
     np.testing.assert_allclose(b.factors, a.factors, atol=1e-10)
     np.testing.assert_allclose(b.loadings, a.loadings, atol=1e-9)
     assert calls["_gram_pieces"] >= 6 and calls["_project_pieces"] >= 6  # every block, both passes
+
+
+def test_bytes_are_kept_as_they_are_unless_they_compress_well():
+    """Noisy counts stay bytes (LZ4 would take little off, for much CPU); very regular counts
+    are compressed; both come back exactly, and kept bytes never alias the caller's buffer."""
+    rng = np.random.default_rng(7)
+    noisy = rng.poisson(3.0, (300, 40)).astype(float)
+    regular = np.tile(np.arange(40.0) % 3, (300, 1))
+    buffer = rng.integers(0, 9, (300, 40)).astype(np.uint8)  # already bytes: a reused read buffer
+    packed = {name: Packed(a, 1, 64) for name, a in (("noisy", noisy), ("regular", regular), ("buffer", buffer))}
+    expected_buffer = buffer.copy()
+    buffer[:] = 255  # the next chunk read into the same buffer
+    assert all(isinstance(b, np.ndarray) for _, b in packed["noisy"].slabs)
+    assert all(isinstance(b, bytes) for _, b in packed["regular"].slabs)
+    assert packed["regular"].nbytes * 4 < regular.size
+    for name, want in (("noisy", noisy), ("regular", regular), ("buffer", expected_buffer)):
+        got = np.concatenate([r for _, _, r in row_slabs([packed[name]], 1, 40)])
+        np.testing.assert_array_equal(got, want)

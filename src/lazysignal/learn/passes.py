@@ -61,6 +61,7 @@ class Block:
 
 
 _CODEC = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
+_BYTES = Blosc(cname="lz4", clevel=1, shuffle=Blosc.NOSHUFFLE)  # one-byte items: nothing to shuffle
 
 #: Integer types a real slab may fit in, smallest first (counts are mostly small integers).
 _INTEGER_TYPES = tuple(np.dtype(t) for t in ("u1", "i1", "u2", "i2", "i4"))
@@ -107,12 +108,20 @@ class Packed:
     """One chunk of a block kept losslessly compressed, in row slabs.
 
     Each slab is stored in the narrowest dtype that holds it exactly (:func:`narrowest`) and
-    compressed with Blosc LZ4 (+ shuffle), except one-byte slabs, kept as they are: float64
-    counts take an eighth of their size as uint8, and LZ4 would take only a quarter off that
-    (file A: 260 MB -> 198 MB) for ~0.8 s of CPU per 2 GB packed and unpacked.
+    compressed with Blosc LZ4 (+ shuffle). One-byte slabs are kept as they are unless LZ4
+    halves the first of them: float64 counts take an eighth of their size as uint8, and LZ4
+    would take only a quarter off that (file A: 260 MB -> 198 MB) for ~0.8 s of CPU per 2 GB
+    packed and unpacked; very regular counts still compress (and fit a cache budget).
     A task holds its block packed and unpacks one slab at a time, so its memory is about one
     slab plus the packed block; the packed block is also what a later pass can reuse instead
     of reading the data again.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> noisy, regular = rng.poisson(3.0, (400, 50)).astype(float), np.ones((400, 50))
+    >>> [type(Packed(a, 1, 100).slabs[0][1]).__name__ for a in (noisy, regular)]
+    ['ndarray', 'bytes']
     """
 
     def __init__(self, array: np.ndarray, nav_ndim: int, step: int, budget: int | None = None):
@@ -124,14 +133,20 @@ class Packed:
         self.slabs: list[tuple[np.dtype, bytes | np.ndarray]] = []
         self.complete = True
         n_slabs, size = -(-self.n_rows // self.step), 0
+        raw_bytes: bool | None = None  # decided on the first one-byte slab
         for a in range(0, self.n_rows, step):
-            narrow = narrowest(np.ascontiguousarray(rows[a:a + step]))
-            if narrow.dtype.itemsize == 1:
-                kept: bytes | np.ndarray = narrow if narrow is not rows else narrow.copy()
-                if isinstance(kept, np.ndarray):
+            slab = np.ascontiguousarray(rows[a:a + step])
+            narrow = narrowest(slab)
+            kept: bytes | np.ndarray
+            if narrow.dtype.itemsize == 1 and raw_bytes is not False:
+                if raw_bytes is None:
+                    kept = bytes(_BYTES.encode(narrow))
+                    raw_bytes = 2 * len(kept) > narrow.nbytes
+                if raw_bytes:
+                    kept = narrow.copy() if narrow is slab else narrow  # not a view of the caller's buffer
                     kept.flags.writeable = False
             else:
-                kept = bytes(_CODEC.encode(narrow))
+                kept = bytes((_BYTES if narrow.dtype.itemsize == 1 else _CODEC).encode(narrow))
             self.slabs.append((narrow.dtype, kept))
             size += len(kept) if isinstance(kept, bytes) else kept.nbytes
             # Over budget, or on course to be: the rest is not packed (the caller reads again).
@@ -162,7 +177,8 @@ class Packed:
         dtype, packed = self.slabs[i]
         if isinstance(packed, np.ndarray):
             return packed
-        return np.frombuffer(_CODEC.decode(packed), dtype=dtype).reshape(-1, self.n_cols)
+        codec = _BYTES if dtype.itemsize == 1 else _CODEC
+        return np.frombuffer(codec.decode(packed), dtype=dtype).reshape(-1, self.n_cols)
 
 
 @dataclass(frozen=True)
