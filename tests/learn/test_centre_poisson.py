@@ -65,9 +65,8 @@ def _same_up_to_sign(a, b, rtol=1e-7):
 
 
 def _mean_term(f):
-    if f.mean_col_scale is not None:
-        return f.mean.reshape(-1, 1) * f.mean_col_scale[None, :]
-    return f.mean_row_scale[:, None] * f.mean.reshape(1, -1)
+    """The mean in data units: the scaled data's mean times the pixels' and channels' scales."""
+    return f.mean * f.mean_row_scale[:, None] * f.mean_col_scale[None, :]
 
 
 def _check(f, ref, k, model_of=None):
@@ -166,8 +165,8 @@ emit(out)
 def test_same_as_the_peer(tmp_path):
     """The peer's own two steps (scale the data, then a centred SVD of it) give our array-level
     results in scaled units; its decomposition refuses the combination, as ours does; its PCA
-    with Poisson scaling equals ours (it stores the mean of the scaled data, we store it times
-    the channel scales so the model can add it back with the row scales)."""
+    with Poisson scaling equals ours (both store the mean of the scaled data;
+    the model adds it back with the pixels' and channels' scales, stored beside it)."""
     names = {f"shape{i}": counts(nav, channels, seed=3 + i) for i, (nav, channels) in enumerate(SHAPES)}
     for name, x in names.items():
         np.save(tmp_path / f"{name}.npy", x)
@@ -181,8 +180,7 @@ def test_same_as_the_peer(tmp_path):
                 np.testing.assert_allclose(f.explained_variance, got["ev"], rtol=1e-7)
                 _same_up_to_sign(f.factors / c[:, None], np.array(got["factors"]))
                 _same_up_to_sign(f.loadings / r[:, None], np.array(got["loadings"]))
-                scaled_mean = f.mean.ravel() / (r if centre == "signal" else c)
-                np.testing.assert_allclose(scaled_mean, got["mean"], rtol=1e-9)
+                np.testing.assert_allclose(f.mean.ravel(), got["mean"], rtol=1e-9)  # stored as the peer stores it
         for key, message in peer[f"{name}/refused"].items():
             lazy, centre = key.split("/")
             assert message and "normalize_poissonian_noise" in message
@@ -196,20 +194,26 @@ def test_same_as_the_peer(tmp_path):
             np.testing.assert_allclose(lr.explained_variance, got["ev"], rtol=1e-7)
             _same_up_to_sign(lr.factors, np.array(got["factors"]))
             _same_up_to_sign(lr.loadings, np.array(got["loadings"]))
-            flat = x.reshape(-1, x.shape[-1])
-            np.testing.assert_allclose(np.ravel(lr.mean) / np.sqrt(flat.sum(axis=0)), got["mean"], rtol=1e-9)
+            np.testing.assert_allclose(np.ravel(lr.mean), got["mean"], rtol=1e-9)
 
 
 @pytest.mark.parametrize("lazy", [False, True])
-def test_pca_with_poisson_model_and_mean(lazy):
-    """Signal level: PCA with Poisson scaling stores the mean the model adds back (all components: the data)."""
+def test_pca_with_poisson_model_and_mean(lazy, tmp_path):
+    """Signal level: PCA with Poisson scaling stores the mean the model adds back (all components:
+    the data), also after a round trip through a file."""
+    import lazysignal as ls
+
     x = counts((5, 6), 20, seed=4)
     s = Signal1D(x).as_lazy(chunks=(2, 3, 20)) if lazy else Signal1D(x)
     s.decomposition(algorithm="PCA", normalize_poissonian_noise=True, print_info=False)
     ref = reference(x, "navigation")
     lr = s.learning_results
-    np.testing.assert_allclose(lr.mean_row_scale[:, None] * np.reshape(lr.mean, (1, -1)), ref["mean_term"], rtol=1e-9)
+    np.testing.assert_allclose(lr.mean * lr.mean_row_scale[:, None] * lr.mean_col_scale[None, :], ref["mean_term"],
+                               rtol=1e-9)
     model = s.get_decomposition_model().data
     np.testing.assert_allclose(np.asarray(model.compute() if lazy else model), x, rtol=1e-8, atol=1e-8)
+    s.save(tmp_path / "pca.hspy")
+    back = ls.load(tmp_path / "pca.hspy")
+    np.testing.assert_allclose(back.get_decomposition_model().data, x, rtol=1e-8, atol=1e-8)
     s.undo_treatments()  # a no-op: the data were never changed
     np.testing.assert_array_equal(np.asarray(s.data.compute() if lazy else s.data), x)

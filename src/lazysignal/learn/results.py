@@ -22,7 +22,7 @@ FIELDS = (
     "output_dimension", "mean", "centre", "unfolded", "original_shape",
     "navigation_mask", "signal_mask",
     "bss_algorithm", "unmixing_matrix", "bss_factors", "bss_loadings", "on_loadings", "bss_node",
-    "mean_row_scale",
+    "mean_row_scale", "mean_col_scale",
 )
 
 

@@ -171,8 +171,8 @@ class DecompositionMixin(_Signal):
             "original_shape": tuple(self.data.shape),
             "unmixing_matrix": None, "bss_algorithm": None,
         })
-        if result.mean_row_scale is not None:
-            lr.mean_row_scale = result.mean_row_scale  # not HyperSpy's: lets the model add the mean
+        if result.mean_row_scale is not None:  # not HyperSpy's: let the model add the scaled data's mean
+            lr.mean_row_scale, lr.mean_col_scale = result.mean_row_scale, result.mean_col_scale
         if nav_keep is not None:
             lr.navigation_mask = ~nav_keep
         if sig_keep is not None:
@@ -270,14 +270,17 @@ class DecompositionMixin(_Signal):
         loadings = np.asarray(lr.loadings)[:, picked]
         mean = None if lr.mean is None else np.asarray(lr.mean, dtype=float)
         u = self._decomposition_unfolded()
-        if mean is not None and mean.size == u.n_cols:
-            scale = lr.mean_row_scale
-            column = np.ones(loadings.shape[0]) if scale is None else np.asarray(scale, dtype=float)
-            loadings = np.hstack([loadings, column.reshape(-1, 1)])
-            factors = np.hstack([factors, mean.reshape(-1, 1)])
-        elif mean is not None:
-            loadings = np.hstack([loadings, mean.reshape(-1, 1)])
-            factors = np.hstack([factors, np.ones((factors.shape[0], 1))])
+        if mean is not None:
+            # The mean as one more component: per channel (times each pixel's scale) or per
+            # pixel (times each channel's); the scales are those of Poisson scaling, if any.
+            rows = np.ones(loadings.shape[0]) if lr.mean_row_scale is None else np.asarray(lr.mean_row_scale, float)
+            cols = np.ones(factors.shape[0]) if lr.mean_col_scale is None else np.asarray(lr.mean_col_scale, float)
+            if mean.size == u.n_cols:
+                rows, cols = rows, cols * mean.reshape(-1)
+            else:
+                rows, cols = rows * mean.reshape(-1), cols
+            loadings = np.hstack([loadings, rows.reshape(-1, 1)])
+            factors = np.hstack([factors, cols.reshape(-1, 1)])
         loadings = loadings.reshape(u.nav_shape + (loadings.shape[1],))
         if self.lazy:
             nav_chunks = self.data.chunks[: u.nav_ndim]

@@ -63,9 +63,10 @@ class Factorisation:
     explained_variance_ratio: np.ndarray | None = None
     mean: np.ndarray | None = None
     reads: int = 2
-    #: Poisson scaling with per-channel centring: the mean of pixel i is ``mean * mean_row_scale[i]``.
+    #: Poisson scaling with centring: ``mean`` is the mean of the scaled data (as HyperSpy's
+    #: ``normalize_poissonian_noise()`` then a centred decomposition leave it); in data units
+    #: the mean at pixel i, channel j is ``mean * mean_row_scale[i] * mean_col_scale[j]``.
     mean_row_scale: np.ndarray | None = None
-    #: Poisson scaling with per-pixel centring: the mean of channel j is ``mean * mean_col_scale[j]``.
     mean_col_scale: np.ndarray | None = None
 
 
@@ -435,7 +436,7 @@ def _finish(u: Unfolded, tr: Treatments, factors: np.ndarray, loadings: np.ndarr
     if tr.centre == "navigation":
         # In data units; with Poisson scaling each pixel's mean is this times its row scale.
         assert tr.mean is not None  # set with centre="navigation" before the fit
-        mean = (tr.mean * tr.scales()[1] if tr.poisson else tr.mean)[None, :]
+        mean = tr.mean[None, :]  # with Poisson scaling, of the scaled data (see Factorisation)
     return factors, loadings, w_kept / denominator, (w_kept / total if total > 0 else np.zeros_like(w_kept)), mean
 
 
@@ -493,8 +494,8 @@ def _by_channels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca:
                    label="Pass 2/2: loadings" + (" (blocks kept from pass 1)" if kept.cached_fraction else ""))
     loadings, cross_sum = out if extra else (out, None)
     loadings = loadings.reshape(-1, loadings.shape[-1])
-    if mean_basis is not None:  # scaled means times the row scales: data units but the channel scales
-        row_means = loadings[:, k] * tr.scales()[0].reshape(-1)
+    if mean_basis is not None:  # each pixel's mean of its scaled fitted channels
+        row_means = loadings[:, k]
         loadings = np.ascontiguousarray(loadings[:, :k])
     factors = np.full((n_cols, k), np.nan)
     keep = slice(None) if tr.sig_keep is None else tr.sig_keep
@@ -589,6 +590,8 @@ def _by_pixels(u: Unfolded, tr: Treatments, output_dimension: int | None, pca: b
                                                  reproject_navigation, reproject_signal, scaled_side)
     if tr.centre == "signal":  # with Poisson, the row sums were weighted (see _rows_kernel)
         mean = (place_rows(u, stats["rows"]) / tr.n_fit_cols(u)).reshape(-1, 1)
+        if tr.poisson:
+            mean /= tr.scales()[0].reshape(-1, 1)
     return Factorisation(factors, loadings, ev, ratio, mean, reads=reads, mean_row_scale=_row_scale(tr),
                          mean_col_scale=_col_scale(tr))
 
@@ -609,12 +612,12 @@ def _double_centred(gram: np.ndarray, keep: np.ndarray | None = None) -> np.ndar
 
 
 def _row_scale(tr: Treatments) -> np.ndarray | None:
-    if tr.poisson and tr.centre == "navigation":
+    if tr.poisson and tr.centre is not None:
         return tr.scales()[0].reshape(-1).copy()
     return None
 
 
 def _col_scale(tr: Treatments) -> np.ndarray | None:
-    if tr.poisson and tr.centre == "signal":
+    if tr.poisson and tr.centre is not None:
         return tr.scales()[1].copy()
     return None
