@@ -434,9 +434,9 @@ def _finish(u: Unfolded, tr: Treatments, factors: np.ndarray, loadings: np.ndarr
     denominator = max(n - 1, 1) if pca else max(n, 1)
     mean = None
     if tr.centre == "navigation":
-        # In data units; with Poisson scaling each pixel's mean is this times its row scale.
+        # Each channel's mean; with Poisson scaling, of the scaled data (see Factorisation).
         assert tr.mean is not None  # set with centre="navigation" before the fit
-        mean = tr.mean[None, :]  # with Poisson scaling, of the scaled data (see Factorisation)
+        mean = tr.mean[None, :]
     return factors, loadings, w_kept / denominator, (w_kept / total if total > 0 else np.zeros_like(w_kept)), mean
 
 
