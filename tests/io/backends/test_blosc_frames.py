@@ -122,3 +122,13 @@ def test_threads_decode_at_once():
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("dtype", ["<u2", "<f4", "<f8", "<c16"])
+def test_unshuffle_undoes_hdf5s_shuffle_over_several_slabs(dtype):
+    """``unshuffle`` goes a MiB at a time: several full slabs and a short last one."""
+    values = np.random.default_rng(1).random(3 * (1 << 20) // np.dtype(dtype).itemsize + 777).astype(dtype)
+    planes = values.view(np.uint8).reshape(-1, values.dtype.itemsize).T.copy()  # HDF5's shuffle
+    out = np.empty_like(values)
+    blosc_raw.unshuffle(planes, out)
+    assert out.tobytes() == values.tobytes()

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "getitem", "Unshuffler", "FrameDecoder", "header"]
+__all__ = ["available", "getitem", "unshuffle", "Unshuffler", "FrameDecoder", "header"]
 
 _lib: Any = None
 try:
@@ -180,6 +180,40 @@ class _Staging:
             raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
 
 
+def unshuffle(planes: np.ndarray, out: np.ndarray) -> None:
+    """Undo a byte shuffle (HDF5's filter): ``planes`` is ``(itemsize, n)`` uint8, each row
+    contiguous (byte k of every item); ``out`` a C-contiguous array of ``n`` items.
+
+    About a MiB at a time through Blosc's vectorised kernel (a per-thread frame, reused),
+    5-10x faster than a numpy byte scatter.
+
+    Examples
+    --------
+    >>> values = np.arange(5000.0)
+    >>> planes = values.view(np.uint8).reshape(-1, 8).T.copy()   # HDF5's shuffle
+    >>> out = np.empty_like(values)
+    >>> if available():
+    ...     unshuffle(planes, out)
+    ... else:
+    ...     out[...] = values
+    >>> bool((out == values).all())
+    True
+    """
+    isz, n = planes.shape
+    flat = out.reshape(-1).view(np.uint8)
+    step = max(1, _BATCH_BYTES // isz)
+    cache = _local.unshufflers
+    for a in range(0, n, step):
+        m = min(step, n - a)
+        un = cache.get((isz, m))
+        if un is None:
+            if len(cache) > 4:  # a few sizes per thread: the full step and some last slabs
+                cache.clear()
+            un = cache[(isz, m)] = Unshuffler(isz, m)
+        un.planes[...] = planes[:, a:a + m]
+        un.into(flat[a * isz:(a + m) * isz])
+
+
 #: A zstd frame of 4 raw bytes (magic, single-segment header with content size 4, one last raw
 #: block of 4): decoded in front of each block, it leaves room for the slot's size field.
 _GAP = bytes([0x28, 0xB5, 0x2F, 0xFD, 0x20, 4, 0x21, 0, 0, 0, 0, 0, 0])
@@ -189,6 +223,7 @@ class _PerThread(threading.local):
     def __init__(self) -> None:
         self.zstd: _ZstdContext | None = None
         self.staging: dict[tuple[int, int], _Staging] = {}
+        self.unshufflers: dict[tuple[int, int], Unshuffler] = {}
 
 
 _local = _PerThread()

@@ -44,6 +44,7 @@ from lazysignal.errors import FileChangedError, FileFormatError, LazySignalError
 
 from ...lazy import CountProgress
 from ...block_source import attach, scratch
+from . import blosc_raw
 from .chunk_grid import block_sizes as _normalise_chunks
 from .chunk_grid import grow as _grow
 from .chunk_grid import starts as _starts
@@ -246,10 +247,16 @@ def _as_bytes(arr: np.ndarray) -> np.ndarray:
 def _unshuffle_into(shuffled: np.ndarray, dst: np.ndarray) -> None:
     """Undo HDF5's shuffle: ``shuffled`` is (itemsize, *dst.shape) uint8 (a view is fine).
 
-    One strided byte copy per item byte, done slab by slab so the destination slab
-    stays in cache; numpy releases the GIL in these copies, so threads overlap.
+    Whole rows of a chunk (each plane's part contiguous) go through Blosc's vectorised
+    unshuffle (``blosc_raw.unshuffle``); other crops take one strided byte copy per item
+    byte, slab by slab so the destination slab stays in cache (numpy releases the GIL in
+    these copies, so threads overlap).
     """
     isz = dst.dtype.itemsize
+    if blosc_raw.available() and dst.flags.c_contiguous and shuffled[0].flags.c_contiguous:
+        # Whole rows of the chunk: each plane's part is contiguous, Blosc's kernel takes it.
+        blosc_raw.unshuffle(shuffled.reshape(isz, -1), dst)
+        return
     if dst.flags.c_contiguous and shuffled.flags.c_contiguous:
         dst, shuffled = dst.reshape(-1), shuffled.reshape(isz, -1)
     out = _as_bytes(dst)
