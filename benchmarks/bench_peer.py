@@ -14,9 +14,9 @@ that all three see the same machine) and reported best of the rounds:
   inflating the file's chunks (their compressed bytes already in memory);
 * ``sum_nav N`` (uncompressed HDF5): ``cat FILE > /dev/null`` (page cache warm);
 * ``sum_nav Z`` / ``dist_sum_nav Z`` (zarr, Blosc zstd): the decode floor, two threads doing
-  nothing but decoding the chunk files (bytes in memory) into reused buffers, with whichever
-  decoder is faster: numcodecs' Blosc or ours (``io/backends/blosc_raw.FrameDecoder``, about
-  1.3x faster), both shown.
+  nothing but decoding the chunk files (bytes in memory) into reused buffers with numcodecs'
+  Blosc; beside it, the same with our own decoder (``io/backends/blosc_raw.FrameDecoder``,
+  about 1.3x faster) and ours / that, a stricter figure than the issue asks for.
 
 Choose operations with ``LAZYSIGNAL_PEER_OPS="stem_vbf:mrc,sum_nav:A"``. Run it on a quiet
 machine: other work on the two cores moves both libraries' times.
@@ -132,10 +132,11 @@ def cat_limit() -> tuple[float, str]:
     return seconds, "cat FILE > /dev/null"
 
 
-def decode_floor() -> tuple[float, str]:
-    """Two threads decoding every chunk file of Z (bytes in memory) into reused buffers, with
-    the faster of numcodecs' Blosc and our own zstd frame decoder (``blosc_raw``); both are
-    measured and named."""
+def decode_floor() -> tuple[float, str, float]:
+    """Two threads decoding every chunk file of Z (bytes in memory) into reused buffers with
+    numcodecs' Blosc (the file's codec, the floor this issue set); also, as a stricter
+    reference, with our own zstd frame decoder (``blosc_raw.FrameDecoder``, about 1.3x
+    faster): its time is returned third."""
     import numcodecs
 
     from lazysignal.io.backends import blosc_raw
@@ -165,8 +166,7 @@ def decode_floor() -> tuple[float, str]:
 
     by_blosc = _best(lambda: _on_two_threads(blobs, blosc))
     by_ours = _best(lambda: _on_two_threads(blobs, ours))
-    return min(by_blosc, by_ours), (f"decode, 2 threads, {len(blobs)} chunks: ours {by_ours:.3f} s, "
-                                    f"numcodecs Blosc {by_blosc:.3f} s")
+    return by_blosc, f"Blosc decode, 2 threads ({len(blobs)} chunks)", by_ours
 
 
 LIMITS = {"mrc": numpy_limit, "A": inflate_floor, "N": cat_limit, "Z": decode_floor}
@@ -193,13 +193,18 @@ def run(ctx: Context) -> None:
         peer: list[float] = []
         limits: list[float] = []
         what = ""
+        stricter: list[float] = []
         for _ in range(rounds):
             for lib, times in (("ours", ours), ("peer", peer)):
                 warm_page_cache(path)
                 times.append(workflow(lib, op, key)["seconds"])
             # The limit in every round too, so that all three see the same machine.
-            limit, what = LIMITS[key]()
+            limit, what, *extra = LIMITS[key]()
             limits.append(limit)
+            stricter.extend(extra)
+        if stricter:
+            what += (f"; our decoder on the same bytes {min(stricter):.3f} s: ours / it "
+                     f"{min(ours) / min(stricter):.2f}x")
         rows.append((f"{op} {key}", ours, peer, limits, what))
     print(f"{'operation (workflow, fresh process)':<24} {'peer s':>16} {'ours s':>16} {'ratio':>7}  "
           f"{'limit s':>16} {'ours/limit':>10}  verdict; limit; target")
