@@ -84,10 +84,11 @@ class ScratchPool:
             fits = [i for i, b in enumerate(self._free) if need <= b.nbytes <= 2 * need + 2**20]
             buf = self._free.pop(min(fits, key=lambda i: self._free[i].nbytes)) if fits else None
         if buf is None:
-            # An eighth more than asked (untouched pages cost nothing): blocks of varying
-            # size, e.g. compressed chunks, then reuse one buffer instead of each new largest
-            # one faulting in fresh pages (a few microseconds per page on a VM).
-            buf = np.empty(-(-(need + need // 8 + 1) // _GRAIN) * _GRAIN, np.uint8)
+            # Large buffers get an eighth more than asked (untouched pages cost nothing):
+            # blocks of varying size, e.g. compressed chunks, then reuse one buffer instead of
+            # each new largest one faulting in fresh pages (a few microseconds a page on a VM).
+            room = need if need < _GRAIN else -(-(need + need // 8) // _GRAIN) * _GRAIN
+            buf = np.empty(max(room, 1), np.uint8)
         return buf[:need].view(dtype).reshape(shape)
 
     def give(self, array: np.ndarray) -> None:

@@ -70,7 +70,7 @@ except (ImportError, OSError, AttributeError):  # pragma: no cover - a build wit
 _SHUFFLE, _DONT_SPLIT, _MEMCPYED, _BITSHUFFLE = 0x1, 0x10, 0x2, 0x4
 #: The compressor code of zstd in the flags' top three bits (Blosc 1's BLOSC_ZSTD_FORMAT).
 _ZSTD_FORMAT = 4
-#: The frame header: 16 bytes, then one block start (int32), then the block's stream size.
+#: A one-block frame's header: 16 bytes, one block start (int32), the block's stream size.
 _HEADER = 24
 
 
@@ -99,53 +99,6 @@ def getitem(frame: Any, start: int, nitems: int, out: np.ndarray) -> None:
         raise ValueError(f"Blosc could not decode items {start}..{start + nitems} (error {got})")
 
 
-class Unshuffler:
-    """Undo a byte shuffle of ``nitems`` items of ``itemsize`` bytes with Blosc's kernel.
-
-    Write the shuffled bytes (``itemsize`` planes of ``nitems`` bytes each) into
-    :attr:`planes`, then :meth:`into` puts the items into a C-contiguous array. One
-    instance per thread (it owns its frame buffer).
-    """
-
-    def __init__(self, itemsize: int, nitems: int, buffer: np.ndarray | None = None):
-        self.itemsize, self.nitems = itemsize, nitems
-        nbytes = itemsize * nitems
-        # ``buffer``: uint8, at least frame_bytes(itemsize, nitems) (a reused one saves faults).
-        self.frame = np.empty(_HEADER + nbytes, np.uint8) if buffer is None else \
-            buffer.reshape(-1)[:_HEADER + nbytes]
-        self.frame[:_HEADER] = np.frombuffer(struct.pack(
-            "<BBBBIIIii", 2, 1, _SHUFFLE | _DONT_SPLIT, itemsize, nbytes, nbytes,
-            _HEADER + nbytes, 20, nbytes), np.uint8)
-        #: (itemsize, nitems) bytes: plane k holds byte k of every item.
-        self.planes = self.frame[_HEADER:].reshape(itemsize, nitems)
-
-    @staticmethod
-    def frame_bytes(itemsize: int, nitems: int) -> int:
-        """Bytes of the buffer an instance needs."""
-        return _HEADER + itemsize * nitems
-
-    def into(self, out: np.ndarray) -> None:
-        """The unshuffled items into ``out`` (C-contiguous, ``itemsize * nitems`` bytes)."""
-        nbytes = self.itemsize * self.nitems
-        got = _decompress(self.frame.ctypes.data, out.ctypes.data, nbytes, 1)
-        if got != nbytes:  # pragma: no cover - a frame we built ourselves
-            raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
-
-
-class _ZstdContext:
-    """One zstd decompression context, freed with its owner (a thread's local state)."""
-
-    def __init__(self) -> None:
-        self._free = _zstd_free  # held: module globals may be gone when a thread ends at exit
-        self.handle = _zstd_new()
-        if not self.handle:  # pragma: no cover - out of memory
-            raise MemoryError("zstd could not allocate a decompression context")
-
-    def __del__(self) -> None:
-        if getattr(self, "handle", None):
-            self._free(self.handle)
-
-
 class _Staging:
     """A Blosc frame of ``blocks`` stored (uncompressed) shuffled blocks: zstd output goes
     into its slots and one Blosc call unshuffles them all into the destination.
@@ -155,15 +108,21 @@ class _Staging:
     bytes), decode in one call straight into the slots.
     """
 
-    def __init__(self, typesize: int, blocksize: int, blocks: int):
+    def __init__(self, typesize: int, blocksize: int, blocks: int, buffer: np.ndarray | None = None):
         self.typesize, self.blocksize, self.blocks = typesize, blocksize, blocks
         self.head = 16 + 4 * blocks
-        self.frame = np.zeros(self.head + blocks * (4 + blocksize), np.uint8)
+        size = self.frame_bytes(blocksize, blocks)
+        # ``buffer``: uint8, at least that size (a reused one saves page faults).
+        self.frame = np.empty(size, np.uint8) if buffer is None else buffer.reshape(-1)[:size]
         slots = self.head + np.arange(blocks, dtype=np.int64) * (4 + blocksize)
         self.frame[16:self.head] = np.frombuffer(slots.astype("<i4").tobytes(), np.uint8)
         #: The slots' size fields, one strided view.
         self.sizes = np.ndarray((blocks,), "<i4", buffer=self.frame, offset=self.head, strides=(4 + blocksize,))
         self.address = self.frame.ctypes.data
+
+    @staticmethod
+    def frame_bytes(blocksize: int, blocks: int) -> int:
+        return 16 + 4 * blocks + blocks * (4 + blocksize)
 
     def unshuffle(self, nblocks: int, nbytes: int, out_address: int) -> None:
         """Unshuffle the first ``nblocks`` slots (``nbytes`` in all: the last may be short)."""
@@ -178,6 +137,45 @@ class _Staging:
         got = _decompress(self.address, out_address, nbytes, 1)
         if got != nbytes:  # pragma: no cover - a frame we built ourselves
             raise RuntimeError(f"Blosc unshuffle returned {got}, expected {nbytes}")
+
+
+class Unshuffler:
+    """Undo a byte shuffle of ``nitems`` items of ``itemsize`` bytes with Blosc's kernel.
+
+    Write the shuffled bytes (``itemsize`` planes of ``nitems`` bytes each) into
+    :attr:`planes`, then :meth:`into` puts the items into a C-contiguous array. One
+    instance per thread (it owns its frame buffer): a staging frame of one block.
+    """
+
+    def __init__(self, itemsize: int, nitems: int, buffer: np.ndarray | None = None):
+        self.itemsize, self.nitems = itemsize, nitems
+        self._staging = _Staging(itemsize, itemsize * nitems, 1, buffer)
+        self.frame = self._staging.frame
+        #: (itemsize, nitems) bytes: plane k holds byte k of every item.
+        self.planes = self.frame[_HEADER:].reshape(itemsize, nitems)
+
+    @staticmethod
+    def frame_bytes(itemsize: int, nitems: int) -> int:
+        """Bytes of the buffer an instance needs."""
+        return _Staging.frame_bytes(itemsize * nitems, 1)
+
+    def into(self, out: np.ndarray) -> None:
+        """The unshuffled items into ``out`` (C-contiguous, ``itemsize * nitems`` bytes)."""
+        self._staging.unshuffle(1, self.itemsize * self.nitems, out.ctypes.data)
+
+
+class _ZstdContext:
+    """One zstd decompression context, freed with its owner (a thread's local state)."""
+
+    def __init__(self) -> None:
+        self._free = _zstd_free  # held: module globals may be gone when a thread ends at exit
+        self.handle = _zstd_new()
+        if not self.handle:  # pragma: no cover - out of memory
+            raise MemoryError("zstd could not allocate a decompression context")
+
+    def __del__(self) -> None:
+        if getattr(self, "handle", None):
+            self._free(self.handle)
 
 
 def unshuffle(planes: np.ndarray, out: np.ndarray) -> None:
@@ -271,7 +269,8 @@ class FrameDecoder:
         streams = [view[s + 4:s + 4 + c] for s, c in zip(starts.tolist(), sizes.tolist())]
         #: What one zstd call decodes for blocks a..b: parts[2a:2b] joined (a gap before each
         #: block when it goes to the staging slots, nothing when it goes straight out).
-        self.parts = [x for s in streams for x in (_GAP, s)] if shuffled else [x for s in streams for x in (b"", s)]
+        gap = _GAP if shuffled else b""
+        self.parts = [x for s in streams for x in (gap, s)]
         self.starts, self.sizes = (starts + 4).tolist(), sizes.tolist()
 
     @classmethod
@@ -298,18 +297,14 @@ class FrameDecoder:
             state.zstd = _ZstdContext()
         context, into, size = state.zstd.handle, out.ctypes.data, self.blocksize
         b0, b1 = first // size, -(-end // size)
-        if self.stored:  # rare: block by block, the stored ones copied
-            self._blocks(context, b0, b1, into, state)
-            return
         if not self.shuffled:
-            self._zstd(context, b0, b1, into, end - first)
+            self._fill(context, b0, b1, into, 0)
             return
         staging = self._staging(state, b1 - b0)
         for a in range(b0, b1, staging.blocks):
             z = min(a + staging.blocks, b1)
-            nbytes = min(z * size, self.nbytes) - a * size
-            self._zstd(context, a, z, staging.address + staging.head, nbytes + 4 * (z - a))
-            staging.unshuffle(z - a, nbytes, into + (a - b0) * size)
+            self._fill(context, a, z, staging.address + staging.head + 4, 4)
+            staging.unshuffle(z - a, min(z * size, self.nbytes) - a * size, into + (a - b0) * size)
 
     def _staging(self, state: _PerThread, nblocks: int) -> _Staging:
         key = (self.typesize, self.blocksize)
@@ -319,26 +314,20 @@ class FrameDecoder:
             staging = state.staging[key] = _Staging(self.typesize, self.blocksize, want)
         return staging
 
-    def _zstd(self, context: int, a: int, z: int, dest: int, nbytes: int) -> None:
-        """Blocks ``a..z`` (with their gaps when shuffled) decoded by one zstd call."""
+    def _fill(self, context: int, a: int, z: int, dest: int, gap: int) -> None:
+        """Blocks ``a..z`` decoded to ``dest``, each ``gap`` bytes after the previous one's end
+        (4: the staging slots' size fields; 0: straight out). One zstd call for them all, the
+        gaps decoded from :data:`_GAP` frames; block by block when some are stored as they are."""
+        if self.stored:  # rare: blocks that did not compress are not zstd frames
+            base = self.frame.ctypes.data
+            for i, j in enumerate(range(a, z)):
+                self._block(context, j, base, dest + i * (self.blocksize + gap))
+            return
+        nbytes = min(z * self.blocksize, self.nbytes) - a * self.blocksize + gap * (z - a)
         source = b"".join(self.parts[2 * a:2 * z])
-        got = _zstd(context, dest, nbytes, source, len(source))
+        got = _zstd(context, dest - gap, nbytes, source, len(source))
         if got != nbytes:
             raise ValueError(f"blocks {a}..{z - 1} do not decode with zstd (got {got}, expected {nbytes} bytes)")
-
-    def _blocks(self, context: int, b0: int, b1: int, into: int, state: _PerThread) -> None:
-        base = self.frame.ctypes.data
-        if not self.shuffled:
-            for j in range(b0, b1):
-                self._block(context, j, base, into + (j - b0) * self.blocksize)
-            return
-        staging = self._staging(state, b1 - b0)
-        for a in range(b0, b1, staging.blocks):
-            z = min(a + staging.blocks, b1)
-            for i, j in enumerate(range(a, z)):
-                self._block(context, j, base, staging.address + staging.head + i * (4 + self.blocksize) + 4)
-            staging.unshuffle(z - a, min(z * self.blocksize, self.nbytes) - a * self.blocksize,
-                              into + (a - b0) * self.blocksize)
 
     def _block(self, context: int, j: int, base: int, dest: int) -> None:
         want = min(self.blocksize, self.nbytes - j * self.blocksize)
